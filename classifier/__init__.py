@@ -1,0 +1,7 @@
+"""classifier: theme tagging and lead summaries for Chinese trade-union news."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

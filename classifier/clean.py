@@ -1,0 +1,267 @@
+"""Line-level cleaning of a page: classify each line, rejoin page breaks, drop repeats.
+
+The cleaner never deletes text on its own authority: junk lines come back as ``Dropped``
+records with a reason, and layout lines (captions, credits, the 阅读提示 box) come back
+marked so that the article splitter can attach them to the article they belong to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from classifier.article import Dropped
+from classifier.normalize import mojibake_repairs, normalize_text
+
+__all__ = [
+    "Para",
+    "clean_page",
+    "is_byline",
+    "is_fragment",
+    "is_lead",
+    "is_terminal",
+    "looks_like_title",
+]
+
+# Kinds a paragraph can have after cleaning.
+TEXT, CAPTION, CREDIT, SUMMARY_LABEL, SUMMARY = "text", "caption", "credit", "label", "summary"
+
+_SPAM_WORDS = re.compile(
+    r"色图|偷拍|超碰|麻豆|东京热|中文字幕|一级|[aA][vV]|福利|看片|亚洲|欧美|日韩|国产|精品|"
+    r"情侣|伦理|无码|成人|激情|黄色|博彩|娱乐城|百家乐|赌场|棋牌|六合彩|时时彩|葡京|乱交|人妻|自拍"
+)
+_COPYRIGHT = re.compile(
+    r"版权(所有|声明|相关声明)|©|Copyright|未经.{0,12}(授权|许可|同意).{0,12}(转载|使用|复制)|"
+    r"ICP备|不得转载|转载请注明"
+)
+_COPYRIGHT_CONT = re.compile(r"^[①-⑩]|本网|本站|转载|联系方式|版权")
+_LINK_HEADER = re.compile(
+    r"^(频道精选|相关新闻|相关阅读|推荐阅读|热点推荐|延伸阅读|热门推荐|精彩推荐|猜你喜欢|更多新闻|"
+    r"热点新闻|最新新闻|相关链接|往期回顾|热门文章)[：:]?$"
+)
+_LINK_ITEM = re.compile(r"(\[详细\]|【详细】|\.\.\.|…)$|^【")
+_FURNITURE = re.compile(
+    r"^(责任编辑|编辑|责编|审核|校对|美编|值班编辑|稿件来源|信息来源|文章来源|来源)[：:]|"
+    r"(浏览量|阅读量|点击数|点击量|浏览次数)[：:]?\s*\d|^E-?mail[：:]|"
+    r"^(分享到|扫一扫|打印本页|关闭窗口|返回顶部|上一篇|下一篇|【字体|字号[：:])|^\[详细\]$|"
+    r"^\d{4}年\d{1,2}月\d{1,2}日\s*(星期.)?\s*第?\d+版"
+)
+_MASTHEAD = re.compile(
+    r"^(工人日报|南方工报|人民日报|劳动午报|中工网|中国工人|江苏工人报|浙江工人日报|四川工人日报|"
+    r"天津工人报|河南工人日报|安徽工人日报|湖北日报|新华社)$"
+)
+_EMPTY_LABEL = re.compile(r"^(摘要|导读|核心提示|内容提要)[：:]?$")
+_SUMMARY_LABEL = re.compile(r"^[【\[]?(阅读提示|核心提示|内容提要|导读)[】\]]?[：:]?\s*(.*)$")
+_CAPTION = re.compile(r"^[■▲△▼◆□◇]")
+_CREDIT = re.compile(r"(摄(/\S{1,12})?|供图|资料图片?|图片由.{1,20}提供)$")
+_LEAD = re.compile(
+    r"^(本报讯|本刊讯|本报消息|据新华社|新华社[\u4e00-\u9fff]{0,8}\d{1,2}月\d{1,2}日电|"
+    r"本报[\u4e00-\u9fff]{0,8}\d{1,2}月\d{1,2}日电|[\u4e00-\u9fff]{2,6}网讯|"
+    r"[（(](全媒体)?记者)"
+)
+_ROLE = r"(本报|本刊)?(全媒体|特约|见习|实习)?(记者|通讯员|实习生|撰稿|作者)"
+_BYLINE = re.compile(rf"^({_ROLE}[：:]?\s*[\u4e00-\u9fff·]{{2,4}}(\s+|、|$))+$")
+_TRAILING_BYLINE = re.compile(r"^[（(][\u4e00-\u9fff·]{2,4}((\s+|、)[\u4e00-\u9fff·]{2,4})*[)）]$")
+_NOT_NAME = re.compile(r"获悉|表示|介绍|了解|报道|采访|发现|看到|日前|近日|说")
+_TERMINAL = re.compile(r"[。！？!?；;…]+[”’」』）)]*$")
+_FRAGMENT_END = re.compile(r"[\u3400-\u9fffA-Za-z0-9，、：（“‘《]$")
+
+
+@dataclass(frozen=True)
+class Para:
+    """A non-empty line of the normalized page."""
+
+    text: str
+    line: int
+    kind: str = TEXT
+    blank_before: bool = False
+
+
+def is_terminal(text: str) -> bool:
+    """True when the text ends like a finished sentence (。！？； or … with closing marks)."""
+    return bool(_TERMINAL.search(text))
+
+
+def looks_like_title(text: str) -> bool:
+    """A short line without sentence-final punctuation: headline, kicker or subhead."""
+    return 2 <= len(text) <= 64 and not is_terminal(text) and "。" not in text
+
+
+def is_lead(text: str) -> bool:
+    """An article's opening paragraph: 本报讯, 本报X月X日电, 新华社…电 and the like."""
+    return bool(_LEAD.match(text))
+
+
+def is_byline(text: str) -> bool:
+    """A line that only names reporters (本报记者 张琳 本报通讯员 钟文婷) or ``（李驿宿）``."""
+    if len(text) > 60 or _NOT_NAME.search(text):
+        return False
+    return bool(_BYLINE.match(text) or _TRAILING_BYLINE.match(text))
+
+
+def is_fragment(text: str) -> bool:
+    """A body paragraph cut mid-sentence (by a page break), not a headline."""
+    if is_terminal(text) or not _FRAGMENT_END.search(text):
+        return False
+    return len(text) >= 40 or (len(text) >= 12 and bool(re.search(r"[，。、；]", text)))
+
+
+def _is_spam(text: str) -> bool:
+    parts = [p for p in text.split("|") if p.strip()]
+    if len(parts) >= 3:
+        hits = sum(1 for p in parts if _SPAM_WORDS.search(p))
+        return hits * 2 >= len(parts)
+    return len(set(_SPAM_WORDS.findall(text))) >= 5 and "。" not in text
+
+
+def _split_lines(text: str) -> list[Para]:
+    paras: list[Para] = []
+    blank = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            blank = True
+            continue
+        paras.append(Para(line, number, TEXT, blank))
+        blank = False
+    return paras
+
+
+def _drop_junk(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
+    """Remove spam, copyright, link lists and furniture; mark captions, credits, summaries."""
+    kept: list[Para] = []
+    dropped: list[Dropped] = []
+    mode = ""  # "copyright" or "links" while inside such a block
+    for i, p in enumerate(paras):
+        t = p.text
+        if mode == "copyright" and _COPYRIGHT_CONT.search(t):
+            dropped.append(Dropped(t, "copyright", p.line))
+            continue
+        if mode == "links" and (_LINK_ITEM.search(t) or len(t) <= 30 and not is_terminal(t)
+                                or (i and t == paras[i - 1].text)):
+            dropped.append(Dropped(t, "link_list", p.line))
+            continue
+        mode = ""
+        reason = _junk_reason(t)
+        if reason:
+            dropped.append(Dropped(t, reason, p.line))
+            mode = {"copyright": "copyright", "link_list": "links"}.get(reason, "")
+            continue
+        kept.append(replace(p, kind=_layout_kind(t)))
+    return _mark_summaries(kept), dropped
+
+
+def _junk_reason(t: str) -> str:
+    if _is_spam(t):
+        return "spam"
+    if _COPYRIGHT.search(t):
+        return "copyright"
+    if _LINK_HEADER.match(t):
+        return "link_list"
+    if len(t) <= 120 and _FURNITURE.search(t):
+        return "boilerplate"
+    if _MASTHEAD.match(t):
+        return "masthead"
+    if _EMPTY_LABEL.match(t):
+        return "empty_label"
+    return ""
+
+
+def _layout_kind(t: str) -> str:
+    if _CAPTION.match(t):
+        return CAPTION
+    if len(t) <= 40 and _CREDIT.search(t) and not is_terminal(t):
+        return CREDIT
+    if len(t) <= 40 and _SUMMARY_LABEL.match(t) and t.lstrip("【[").startswith(
+        ("阅读提示", "核心提示", "内容提要", "导读")
+    ):
+        return SUMMARY_LABEL
+    return TEXT
+
+
+def _mark_summaries(paras: list[Para]) -> list[Para]:
+    """The paragraph after a 阅读提示 label (or the label's own inline text) is the box."""
+    out = list(paras)
+    for i, p in enumerate(out):
+        if p.kind != SUMMARY_LABEL:
+            continue
+        inline = _SUMMARY_LABEL.match(p.text)
+        if inline and inline.group(2):
+            out[i] = replace(p, text=inline.group(2), kind=SUMMARY)
+        elif i + 1 < len(out) and out[i + 1].kind == TEXT:
+            out[i + 1] = replace(out[i + 1], kind=SUMMARY)
+    return out
+
+
+def _rejoin(paras: list[Para]) -> list[Para]:
+    """Join body paragraphs split by a page break, skipping captions/boxes in between.
+
+    Works from the end so that a paragraph cut twice (seed 003) is whole before the piece
+    in front of it decides whether it continues.
+    """
+    out = list(paras)
+    for i in range(len(out) - 2, -1, -1):
+        p = out[i]
+        if p.kind != TEXT or not is_fragment(p.text):
+            continue
+        j = i + 1
+        while j < len(out) and out[j].kind in (CAPTION, CREDIT, SUMMARY_LABEL, SUMMARY):
+            j += 1
+        if j < len(out) and _continues(out, j):
+            out[i] = replace(p, text=p.text + out[j].text)
+            del out[j]
+    return out
+
+
+def _continues(paras: list[Para], j: int) -> bool:
+    q = paras[j]
+    if q.kind != TEXT or looks_like_title(q.text) and len(q.text) < 60:
+        return False
+    if is_lead(q.text) or is_byline(q.text):
+        return False
+    return not (j + 1 < len(paras) and paras[j + 1].kind == CREDIT)
+
+
+def _dedupe(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
+    """Drop exact repeats of earlier body paragraphs and tails contained in one."""
+    seen: list[str] = []
+    kept: list[Para] = []
+    dropped: list[Dropped] = []
+    for p in paras:
+        t = p.text
+        if p.kind == TEXT and len(t) >= 10 and (
+            t in seen or is_terminal(t) and any(t in s for s in seen)
+        ):
+            dropped.append(Dropped(t, "duplicate", p.line))
+            continue
+        if p.kind == TEXT:
+            seen.append(t)
+        kept.append(p)
+    return kept, dropped
+
+
+def clean_page(text: str) -> tuple[list[Para], list[Dropped]]:
+    """Normalize a decoded page and clean it line by line.
+
+    Returns the remaining paragraphs in reading order (kinds ``text``, ``caption``, ``credit``,
+    ``label``, ``summary``) and the dropped lines with their reasons.
+    """
+    notes = _mojibake_notes(text)
+    paras = _split_lines(normalize_text(text))
+    paras, dropped = _drop_junk(paras)
+    paras = _rejoin(paras)
+    paras, repeats = _dedupe(paras)
+    return paras, notes + dropped + repeats
+
+
+def _mojibake_notes(text: str) -> list[Dropped]:
+    """Record repaired or unrepairable out-of-step decoding, so no change is silent."""
+    notes: list[Dropped] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        if "!" not in line and "！" not in line:
+            continue
+        for bad, fixed in mojibake_repairs(line):
+            if fixed == bad:
+                notes.append(Dropped(bad, "mojibake", number))
+            else:
+                notes.append(Dropped(f"{bad} → {fixed}", "mojibake_repaired", number))
+    return notes

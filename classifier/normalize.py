@@ -1,0 +1,157 @@
+"""Character-level normalization: pure, idempotent functions of a string.
+
+``normalize_text`` is applied to every text before it is split, featurized or summarized, at
+training and at prediction time alike, so People's Daily training text and union web pages
+reach the model in the same character forms.
+
+Punctuation policy (issue 2): full-width ASCII variants (ＡＢＣ１２３％) become ASCII; the
+punctuation marks ``, ; : ! ? ( )`` become their full-width Chinese forms (，；：！？（）) when a
+Chinese character or Chinese punctuation mark stands next to them, and stay ASCII elsewhere
+(``1,000``, ``E-mail:a@b.cn``). People's Daily text already follows this convention; union web
+pages often type ASCII commas between Chinese characters.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import Any
+
+__all__ = [
+    "mojibake_repairs",
+    "normalize_line",
+    "normalize_text",
+    "repair_mojibake",
+    "to_simplified",
+]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029"
+                      r"\u202a-\u202e\u2060-\u2064\ufeff\ufff9-\ufffb]")
+_ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_MULTI_SPACE = re.compile(r" {2,}")
+
+# Chinese characters and the Chinese punctuation that never results from our own width
+# conversion: membership of this class is unchanged by a pass, which keeps the pass idempotent.
+_CJK = (r"\u2018-\u201f\u2026\u2e80-\u2fdf\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf"
+        r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\U00020000-\U0002fa1f")
+_TO_WIDE = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
+_WIDE_PUNCT = re.compile(rf"(?<=[{_CJK}])[,;:!?()]|[,;:!?()](?=[{_CJK}])")
+# U+FF01..U+FF5E are full-width forms of ASCII 0x21..0x7E; the marks above go back to wide.
+_NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+
+# Pinyin glued after a character: 團結(jié), 攻(gōng )坚. A tone mark is required so that
+# bracketed Latin words such as (PaaS) or (App) survive.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN = re.compile(
+    rf"(?<=[\u3400-\u9fff])[（(]\s*(?=[a-zü{_TONED} ]*[{_TONED}])[a-zü{_TONED}]+"
+    rf"(?:\s+[a-zü{_TONED}]+)*\s*[)）]"
+)
+# Emoji (and pictographic symbols) in brackets: (🍽) （✌️）
+_EMOJI = r"\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d"
+_BRACKET_EMOJI = re.compile(rf"[（(]\s*[{_EMOJI}]+\s*[)）]")
+
+# A UTF-8 or GB text that was decoded one byte out of step turns 。” (A1A3 A1B1) into ?!…:
+# the run after it is GB18030 re-read one byte late, ending at the ASCII trail byte where the
+# decoder fell back into step (seed 001: 勢在必行?!比珖f(xié) for 勢在必行。”全國政協(xié)).
+_MOJIBAKE = re.compile(r"[?？][!！]([^\x00-\x7f]{1,40}[\x40-\x7e])")
+_OLD_FE_ROW = [*range(0xFE50, 0xFE7F), *range(0xFE80, 0xFEA1)]
+
+_opencc: Any = None
+_opencc_lock = threading.Lock()
+
+
+def _converter() -> Any:
+    global _opencc
+    if _opencc is None:
+        with _opencc_lock:
+            if _opencc is None:
+                import opencc  # lazy: the converter loads its dictionaries on creation
+
+                _opencc = opencc.OpenCC("t2s")
+    return _opencc
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese with OpenCC's ``t2s`` profile."""
+    if not text or text.isascii():
+        return text
+    converted: str = _converter().convert(text)
+    return converted
+
+
+def _gb_bytes(text: str) -> bytes:
+    """GB18030 bytes, mapping the private-use code points of GB18030-2000's FE row back."""
+    out = bytearray()
+    for ch in text:
+        cp = ord(ch)
+        if 0xE815 <= cp <= 0xE864:
+            out += _OLD_FE_ROW[cp - 0xE815].to_bytes(2, "big")
+        else:
+            out += ch.encode("gb18030")
+    return bytes(out)
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    try:
+        raw = b"\xa1" + "！".encode("gb18030") + _gb_bytes(match.group(1))
+        fixed = raw.decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return match.group(0)
+    if not fixed.startswith("。") or any(0xE000 <= ord(c) <= 0xF8FF for c in fixed):
+        return match.group(0)
+    return fixed
+
+
+def repair_mojibake(text: str) -> str:
+    """Repair GB text that was decoded one byte out of step (see ``_MOJIBAKE``).
+
+    Runs that do not decode cleanly are left untouched; callers report them.
+    """
+    if "!" not in text and "！" not in text:
+        return text
+    return _MOJIBAKE.sub(_repair_run, text)
+
+
+def mojibake_repairs(text: str) -> list[tuple[str, str]]:
+    """Each out-of-step run found in ``text`` with its repair (equal when unrepairable)."""
+    return [(m.group(0), _repair_run(m)) for m in _MOJIBAKE.finditer(text)]
+
+
+def _widen(match: re.Match[str]) -> str:
+    return _TO_WIDE[match.group(0)]
+
+
+def normalize_line(line: str) -> str:
+    """Normalize one line (no newlines inside): see ``normalize_text``."""
+    line = _CONTROL.sub("", line)
+    line = _ODD_SPACE.sub(" ", line)
+    line = line.translate(_NARROW)
+    line = _PINYIN.sub("", line)
+    line = _BRACKET_EMOJI.sub("", line)
+    line = to_simplified(line)
+    line = _WIDE_PUNCT.sub(_widen, line)
+    line = _MULTI_SPACE.sub(" ", line)
+    return line.strip()
+
+
+def normalize_text(text: str) -> str:
+    """Clean a text for reading and featurization; keeps its line structure.
+
+    Steps: repair out-of-step GB mojibake; NFC; drop control and zero-width characters; odd
+    spaces to a plain space; full-width ASCII to ASCII; remove pinyin glued to characters and
+    emoji in brackets; traditional to simplified (OpenCC t2s); Chinese-context punctuation to
+    full width; collapse runs of spaces; strip each line. Idempotent.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = repair_mojibake(text)
+    text = unicodedata.normalize("NFC", text)
+    lines = [normalize_line(line) for line in text.split("\n")]
+    out = "\n".join(lines)
+    # t2s can, rarely, map a character to one that maps again; settle to a fixed point.
+    for _ in range(3):
+        again = "\n".join(normalize_line(line) for line in out.split("\n"))
+        if again == out:
+            break
+        out = again
+    return out

@@ -1,0 +1,133 @@
+"""From inputs (paths, ``-`` for stdin, JSONL records) to articles.
+
+This is the one entry point the CLI, the batch runner and the HTTP service use to turn
+what a user hands over into ``Article`` objects. Unreadable inputs become ``Failure``
+records instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from classifier.article import Article, Dropped
+from classifier.articles import split_articles
+from classifier.errors import InputError
+from classifier.io import DEFAULT_MAX_BYTES, Decoded, read_path, read_stdin
+from classifier.normalize import normalize_text
+
+__all__ = [
+    "Failure",
+    "article_from_record",
+    "articles_from_decoded",
+    "articles_from_text",
+    "read_articles",
+    "read_input",
+]
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input (or one JSONL line) that could not be turned into articles."""
+
+    source: str
+    error: str
+    line: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error record emitted in place of articles."""
+        out: dict[str, Any] = {"source": self.source, "error": self.error}
+        if self.line:
+            out["line"] = self.line
+        return out
+
+
+def articles_from_text(text: str, *, source: str = "<text>", split: bool = True) -> list[Article]:
+    """Clean a page of text and split it into articles (one when ``split`` is off)."""
+    return split_articles(text, source=source, split=split)
+
+
+def article_from_record(record: Any, *, source: str, line: int) -> Article:
+    """One JSONL record ``{"id", "title"?, "text"}`` → one article (never split).
+
+    Raises ``InputError`` naming the file and line when the record is not of that form.
+    """
+    where = f"{source}:{line}"
+    if not isinstance(record, dict):
+        raise InputError(f'{where}: expected a JSON object like {{"id": ..., "text": ...}}')
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise InputError(f'{where}: record has no "text" string; add one to each line')
+    title = record.get("title")
+    if title is not None and not isinstance(title, str):
+        raise InputError(f'{where}: "title" must be a string, got {type(title).__name__}')
+    rid = record.get("id")
+    key = str(rid) if rid is not None else f"{source}#{line}"
+    (article,) = split_articles(text, source=source, split=False)
+    if title:
+        lines = tuple(t for t in normalize_text(title).split("\n") if t)
+        body = article.paragraphs
+        if article.title_lines:  # the text began with a title-like line: keep it as body
+            body = (*article.title_lines, *body)
+        article = replace(article, title_lines=lines, paragraphs=body)
+    return replace(article, index=line - 1, id=key)
+
+
+def _jsonl_articles(decoded: Decoded) -> Iterator[Article | Failure]:
+    for number, raw in enumerate(decoded.text.split("\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield Failure(decoded.source, f"{decoded.source}:{number}: invalid JSON ({exc.msg})",
+                          number)
+            continue
+        try:
+            yield article_from_record(record, source=decoded.source, line=number)
+        except InputError as exc:
+            yield Failure(decoded.source, str(exc), number)
+
+
+def articles_from_decoded(decoded: Decoded, *, split: bool = True,
+                          jsonl: bool = False) -> Iterator[Article | Failure]:
+    """Articles of one decoded input; decoding warnings ride on its first article."""
+    if jsonl:
+        yield from _jsonl_articles(decoded)
+        return
+    articles = split_articles(decoded.text, source=decoded.source, split=split)
+    notes = tuple(Dropped(w, "encoding") for w in decoded.warnings)
+    for n, article in enumerate(articles):
+        extra = notes if n == 0 else ()
+        yield replace(article, encoding=decoded.encoding, dropped=extra + article.dropped)
+
+
+def read_input(name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
+    """Decode a path, or standard input for ``-``."""
+    if name == STDIN:
+        return read_stdin(max_bytes=max_bytes)
+    return read_path(name, max_bytes=max_bytes)
+
+
+def is_jsonl(name: str) -> bool:
+    """JSONL inputs hold one article per line."""
+    return Path(name).suffix.lower() in (".jsonl", ".ndjson")
+
+
+def read_articles(
+    inputs: Iterable[str], *, split: bool = True, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Article | Failure]:
+    """Articles of every input in order; an unreadable input yields one ``Failure``."""
+    for name in inputs:
+        try:
+            decoded = read_input(name, max_bytes=max_bytes)
+        except InputError as exc:
+            yield Failure(name, str(exc))
+            continue
+        yield from articles_from_decoded(decoded, split=split, jsonl=is_jsonl(name))
+

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifier.articles import split_articles
+from classifier.clean import is_byline, is_fragment, is_lead, looks_like_title
+
+from classifier.normalize import normalize_text
+
+from .conftest import seed_path, seed_text
+
+# Headlines a careful reader finds on the five seed pages (main title line of each article).
+EXPECTED_TITLES = {
+    "000": ["广东省总工会举办2024年工会社工队伍建设与发展主题交流活动", "国家网络安全宣传周",
+            "2024年全国托育职业技能竞赛决赛在宁波举行", "广东高校青年教师 教学国赛竞技获佳绩"],
+    "001": ["广东省总工会：团结动员职工奋进新征程"],
+    "002": ["石家庄市总力求工会决策部署与职工需求精准对接", "陕西启动2024年重点项目劳动和技能竞赛",
+            "山东禹城市总实施数字技能提升行动", "劳模工匠进校园", "体验“就业创业直通车”",
+            "北京经开区工会调解员进驻区调解中心", "TCL王牌电器（惠州）公司工会开展志愿活动",
+            "海南省总打造“技能培训超市”", "“退休了还被‘娘家人’惦记着”",
+            "国铁南宁局工会帮职工缓解“带娃难”"],
+    "003": ["保障宣传宣讲工作有力有序推进", "培训工会经审干部", "韶关工会开展“劳模工匠助企行”专项行动",
+            "举办工会干部培训班", "河源首批60个工会爱心驿站启用", "获省市直机关工作创新大赛二等奖",
+            "表彰工会先锋骨干"],
+    "004": ["永州职工读书分享会", "工厂里的“幸福课堂”", "云南省总多管齐下帮扶困难职工",
+            "职工大学堂“送教上门”", "工会送来“关爱套餐”", "更好地联系引导社会组织为职工提供专业化服务",
+            "新疆召开劳模座谈会", "烟台市总深化劳动竞赛促发展", "职业技能大赛竞技艺"],
+}
+
+
+def _articles(prefix: str):  # type: ignore[no-untyped-def]
+    return split_articles(seed_text(prefix), source=str(seed_path(prefix)))
+
+
+def test_seed_headlines_found_without_spurious_ones() -> None:
+    for prefix, expected in EXPECTED_TITLES.items():
+        titles = [a.title for a in _articles(prefix)]
+        assert len(titles) == len(expected), (prefix, titles)
+        for want, got in zip(expected, titles):
+            assert want in got, (prefix, want, got)
+
+
+def test_seed_001_spam_copyright_and_link_list_are_gone_but_kept() -> None:
+    (article,) = _articles("001")
+    assert "超碰" not in article.text and "版权" not in article.text
+    assert "频道精选" not in article.text and "[详细]" not in article.text
+    assert article.title == "广东省总工会：团结动员职工奋进新征程"
+    reasons = {d.reason for d in article.dropped}
+    assert {"spam", "copyright", "link_list", "boilerplate", "photo_caption"} <= reasons
+    assert "浏览量" not in article.text and "▲" not in article.text
+    assert any("林景余/摄" in d.text for d in article.dropped)
+
+
+def test_seed_002_repeated_block_once_and_page_break_rejoined() -> None:
+    articles = _articles("002")
+    text = "\n".join(a.text for a in articles)
+    assert text.count("第一批电工培训班是经海南省总工会") == 1
+    assert text.count("省机械能源石化医药工会主席陈波说。") == 1
+    assert "各直属事业单位负责人参加的专题会议" in text
+    assert "公共服务设施应有尽有" in text  # joined across the 阅读提示 box
+    hainan = next(a for a in articles if "海南" in a.title)
+    assert hainan.paragraphs[0].startswith("本报讯（记者赖书闻）")
+    assert sum(d.reason == "duplicate" for d in hainan.dropped) == 6
+
+
+def test_seed_002_reading_tip_box_leaves_the_body() -> None:
+    article = next(a for a in _articles("002") if "娘家人" in a.title)
+    assert "阅读提示" not in article.text
+    assert article.editor_summary.startswith("建立驿站、打造书屋")
+    assert "建立驿站、打造书屋" not in article.text
+    assert article.byline == "本报记者 张琳 本报通讯员 钟文婷"
+
+
+def test_photo_news_and_captions() -> None:
+    photo = next(a for a in _articles("004") if a.title == "职业技能大赛竞技艺")
+    assert photo.byline == "本报通讯员 杨楠 摄"
+    assert len(photo.paragraphs) == 1 and photo.paragraphs[0].startswith("10月30日")
+    heshan = next(a for a in _articles("003") if "鹤山" in a.title)
+    assert "以创新探索党工深度共建为突破口" in heshan.text
+    assert "服务难和引领难" in heshan.text
+    assert {d.reason for d in heshan.dropped} == {"photo_caption", "photo_credit"}
+    assert "■" not in heshan.text and "单位供图" not in heshan.text
+
+
+def test_column_label_and_masthead() -> None:
+    articles = _articles("004")
+    feature = next(a for a in articles if "送教上门" in a.title)
+    assert feature.column == "新闻特写"
+    assert any(d.reason == "masthead" and d.text == "工人日报" for a in articles for d in a.dropped)
+
+
+def test_no_split_gives_one_article_and_keeps_every_body_line() -> None:
+    (whole,) = split_articles(seed_text("003"), split=False)
+    assert whole.title == "湛江市总工会 保障宣传宣讲工作有力有序推进"
+    for article in _articles("003"):
+        for para in article.paragraphs:
+            assert para in whole.text
+
+
+def test_single_article_and_empty_pages() -> None:
+    (one,) = split_articles("职工书屋开放\n\n本报讯 近日，职工书屋正式开放。")
+    assert one.title == "职工书屋开放" and one.text.startswith("本报讯")
+    (empty,) = split_articles("")
+    assert empty.title == "" and empty.text == ""
+
+
+def test_line_classifiers() -> None:
+    assert is_lead("本报讯（记者王伟）今天") and is_lead("本报南京11月2日电 （记者王伟）")
+    assert is_byline("本报记者 李玉波 本报通讯员 刘旭亮") and is_byline("（魏红婷 汪颖）")
+    assert not is_byline("记者日前获悉")
+    assert looks_like_title("新疆召开劳模座谈会") and not looks_like_title("会议召开。")
+    assert is_fragment("会议要求，全市各级工会要加强组织领导，组建")
+    assert not is_fragment("关爱退休职工 传递社会温暖")
+
+
+def _lost_lines(text: str) -> list[str]:
+    """Normalized input lines found nowhere in the articles (title, body, box, dropped)."""
+    articles = split_articles(text)
+    kept = "\n".join(
+        "\n".join([*a.title_lines, *a.paragraphs, a.column, a.byline, a.editor_summary,
+                   *(d.text for d in a.dropped)])
+        for a in articles
+    )
+    labels = ("阅读提示", "核心提示", "内容提要", "导读")
+    return [
+        line for line in normalize_text(text).split("\n")
+        if line and line not in kept and not line.lstrip("【[").startswith(labels)
+    ]
+
+
+def test_nothing_is_lost_silently_on_the_seeds() -> None:
+    for prefix in EXPECTED_TITLES:
+        assert _lost_lines(seed_text(prefix)) == [], prefix
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.sampled_from(list("本报讯记者工会职工。，！？\n ■▲摄|色图版权频道精选")), max_size=200))
+def test_nothing_is_lost_silently(text: str) -> None:
+    assert _lost_lines(text) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.sampled_from(list("本报讯记者工会职工。，！？\n ■▲摄阅读提示|色图")), max_size=200))
+def test_splitter_never_raises(text: str) -> None:
+    articles = split_articles(text)
+    assert articles
+    assert [a.index for a in articles] == list(range(len(articles)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_splitter_never_raises_on_any_text(text: str) -> None:
+    assert split_articles(text)

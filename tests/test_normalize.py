@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifier.normalize import mojibake_repairs, normalize_text, repair_mojibake
+
+from .conftest import seed_text
+
+# Characters that matter here: CJK (simplified and traditional), the punctuation the
+# normalizer converts, full-width forms, odd spaces, pinyin with tone marks, emoji.
+ALPHABET = st.sampled_from(
+    list("團結动员職工，,。.!！?？:：;；()（）“”‘’ 　\t\u200bａ１abcjiéǎ🍽\n门們説话乾干後")
+    + ["\u00a0", "\ufeff", "\r", "…", "—", "■", "|"]
+)
+
+
+def test_traditional_with_glued_pinyin_becomes_simplified() -> None:
+    assert normalize_text("團結(jié)動員") == "团结动员"
+    assert normalize_text("攻(gōng )坚克难") == "攻坚克难"
+
+
+def test_latin_words_in_brackets_survive() -> None:
+    assert normalize_text("提供工会数字化PaaS(基础计算平台)服务") == "提供工会数字化PaaS（基础计算平台）服务"
+    assert normalize_text("三位(App, 小程序)") == "三位（App, 小程序）"
+
+
+def test_emoji_in_brackets_removed() -> None:
+    assert normalize_text("职工食堂(🍽)开张") == "职工食堂开张"
+
+
+def test_punctuation_width_policy() -> None:
+    assert normalize_text("9月3日,由广东省总工会主办(珠海)") == "9月3日，由广东省总工会主办（珠海）"
+    assert normalize_text("E-mail:grtthghxw@126.com 1,000") == "E-mail:grtthghxw@126.com 1,000"
+    assert normalize_text("ＡＢＣ１２３％") == "ABC123%"
+
+
+def test_invisible_and_odd_spaces() -> None:
+    assert normalize_text("工\u200b会\u3000\u3000职工\u00a0") == "工会 职工"
+    assert normalize_text("a\r\nb\rc") == "a\nb\nc"
+
+
+def test_out_of_step_gb_mojibake_is_repaired_and_reported() -> None:
+    line = "勢在必行?!比珖\ue268\ue849f(xié)委員"
+    assert repair_mojibake(line) == "勢在必行。”全國政協(xié)委員"
+    assert normalize_text(line) == "势在必行。”全国政协委员"
+    assert mojibake_repairs(line) == [("?!比珖\ue268\ue849f", "。”全國政協")]
+
+
+def test_question_exclamation_in_plain_text_is_left_alone() -> None:
+    assert repair_mojibake("真的吗?!我不信") == "真的吗?!我不信"
+
+
+def test_seed_001_reads_simplified() -> None:
+    text = normalize_text(seed_text("001"))
+    assert "团结动员职工奋进新征程" in text
+    assert "(jié)" not in text and "團" not in text
+    assert "全国政协委员" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(ALPHABET, max_size=60))
+def test_normalization_is_idempotent(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_normalization_is_idempotent_on_any_text(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
