@@ -117,7 +117,7 @@ def _starts(paras: list[Para]) -> list[tuple[int, int]]:
 
 
 def _right_after_title(paras: list[Para], i: int, starts: list[tuple[int, int]]) -> bool:
-    last_start, last_end = starts[-1]
+    last_end = starts[-1][1]
     between = [p for p in paras[last_end:i] if p.kind == TEXT]
     return not between
 
@@ -213,7 +213,7 @@ def split_articles(text: str, *, source: str = "<text>", split: bool = True) -> 
         starts.insert(0, (0, first_end))
     drafts: list[_Draft] = []
     bounds = [s for s, _ in starts[1:]] + [len(paras)]
-    for (start, title_end), end in zip(starts, bounds):
+    for (start, title_end), end in zip(starts, bounds, strict=True):
         draft = _new_draft(paras, start, title_end) if title_end > start else _Draft()
         draft.first_line = paras[start].line if start < len(paras) else 0
         _fill(draft, paras[title_end:end])

@@ -136,7 +136,7 @@ def _drop_junk(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
         if mode == "copyright" and _COPYRIGHT_CONT.search(t):
             dropped.append(Dropped(t, "copyright", p.line))
             continue
-        if mode == "links" and (_LINK_ITEM.search(t) or len(t) <= 30 and not is_terminal(t)
+        if mode == "links" and (_LINK_ITEM.search(t) or (len(t) <= 30 and not is_terminal(t))
                                 or (i and t == paras[i - 1].text)):
             dropped.append(Dropped(t, "link_list", p.line))
             continue
@@ -214,7 +214,7 @@ def _rejoin(paras: list[Para]) -> list[Para]:
 
 def _continues(paras: list[Para], j: int) -> bool:
     q = paras[j]
-    if q.kind != TEXT or looks_like_title(q.text) and len(q.text) < 60:
+    if q.kind != TEXT or (looks_like_title(q.text) and len(q.text) < 60):
         return False
     if is_lead(q.text) or is_byline(q.text):
         return False
@@ -229,7 +229,7 @@ def _dedupe(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
     for p in paras:
         t = p.text
         if p.kind == TEXT and len(t) >= 10 and (
-            t in seen or is_terminal(t) and any(t in s for s in seen)
+            t in seen or (is_terminal(t) and any(t in s for s in seen))
         ):
             dropped.append(Dropped(t, "duplicate", p.line))
             continue

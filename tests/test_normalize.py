@@ -10,8 +10,8 @@ from .conftest import seed_text
 # Characters that matter here: CJK (simplified and traditional), the punctuation the
 # normalizer converts, full-width forms, odd spaces, pinyin with tone marks, emoji.
 ALPHABET = st.sampled_from(
-    list("團結动员職工，,。.!！?？:：;；()（）“”‘’ 　\t\u200bａ１abcjiéǎ🍽\n门們説话乾干後")
-    + ["\u00a0", "\ufeff", "\r", "…", "—", "■", "|"]
+    [*"團結动员職工，,。.!！?？:：;；()（）“”‘’ 　\t\u200bａ１abcjiéǎ🍽\n门們説话乾干後",
+     "\u00a0", "\ufeff", "\r", "…", "—", "■", "|"]
 )
 
 
@@ -21,7 +21,8 @@ def test_traditional_with_glued_pinyin_becomes_simplified() -> None:
 
 
 def test_latin_words_in_brackets_survive() -> None:
-    assert normalize_text("提供工会数字化PaaS(基础计算平台)服务") == "提供工会数字化PaaS（基础计算平台）服务"
+    text = "提供工会数字化PaaS(基础计算平台)服务"
+    assert normalize_text(text) == "提供工会数字化PaaS（基础计算平台）服务"
     assert normalize_text("三位(App, 小程序)") == "三位（App, 小程序）"
 
 

@@ -1,0 +1,104 @@
+"""Articles → labelled records: themes, scores, evidence, summary and keywords.
+
+The CLI (``classify``, ``label``) and the HTTP service all emit these same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from classifier.article import Article
+from classifier.io import DEFAULT_MAX_BYTES
+from classifier.keywords import keywords
+from classifier.model import ThemeModel
+from classifier.pipeline import Failure, articles_from_text, read_articles
+from classifier.summarize import summarize
+
+__all__ = ["Classified", "Options", "analyze", "classify", "record_keys"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to label: explanation depth, summary budget and method, keyword count."""
+
+    top_terms: int = 5
+    sentences: int = 3
+    max_chars: int = 150
+    method: str = "lead"
+    keywords: int = 5
+
+
+def record_keys() -> tuple[str, ...]:
+    """Field order of a labelled record."""
+    return ("source", "id", "article", "title", "labels", "scores", "summary", "keywords",
+            "evidence")
+
+
+def analyze(
+    articles: Sequence[Article], model: ThemeModel, options: Options | None = None
+) -> list[dict[str, Any]]:
+    """Label, summarize and pick keywords for each article, in order.
+
+    Themes are predicted for all articles in one vectorized call; ``labels`` lists the themes
+    over their thresholds, best first, and ``scores`` every theme's probability.
+    """
+    opts = options or Options()
+    predictions = model.predict_many([(a.title, a.text) for a in articles],
+                                     top_terms=opts.top_terms)
+    records = []
+    for article, prediction in zip(articles, predictions, strict=True):
+        summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,
+                            method=opts.method)
+        records.append({
+            "source": article.source,
+            "id": article.key,
+            "article": article.index,
+            "title": article.title,
+            "labels": prediction.labels,
+            "scores": prediction.scores,
+            "summary": summary.text,
+            "keywords": keywords(article.text, k=opts.keywords, idf=model.word_idf,
+                                 title=article.title),
+            "evidence": prediction.evidence,
+        })
+    return records
+
+
+@dataclass(frozen=True)
+class Classified:
+    """Records of every article read, the inputs that failed, and the model that labelled."""
+
+    records: list[dict[str, Any]]
+    failures: list[Failure]
+    model: ThemeModel
+
+
+def classify(
+    inputs: Sequence[str],
+    *,
+    text: str | None = None,
+    model: str = "default",
+    split: bool = True,
+    options: Options | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Classified:
+    """Read inputs (paths, ``-``) and/or a literal ``text``, and label every article.
+
+    Raises ``ModelError`` when the model cannot be loaded; unreadable inputs are returned as
+    failures rather than raised, so one bad file does not hide the others' results.
+    """
+    from classifier.persist import load_model
+
+    theme_model = load_model(model)
+    articles: list[Article] = []
+    failures: list[Failure] = []
+    for item in read_articles(inputs, split=split, max_bytes=max_bytes):
+        if isinstance(item, Failure):
+            failures.append(item)
+        else:
+            articles.append(item)
+    if text is not None:
+        articles.extend(articles_from_text(text, source="<text>", split=split))
+    return Classified(analyze(articles, theme_model, options), failures, theme_model)
