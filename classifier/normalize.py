@@ -44,12 +44,12 @@ _NARROW = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 # bracketed Latin words such as (PaaS) or (App) survive.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN = re.compile(
-    rf"(?<=[\u3400-\u9fff])[（(]\s*(?=[a-zü{_TONED} ]*[{_TONED}])[a-zü{_TONED}]+"
-    rf"(?:\s+[a-zü{_TONED}]+)*\s*[)）]"
+    rf"(?<=[\u3400-\u9fff])[（(] *(?=[a-zü{_TONED} ]*[{_TONED}])[a-zü{_TONED}]+"
+    rf"(?: +[a-zü{_TONED}]+)* *[)）]"
 )
 # Emoji (and pictographic symbols) in brackets: (🍽) （✌️）
 _EMOJI = r"\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d"
-_BRACKET_EMOJI = re.compile(rf"[（(]\s*[{_EMOJI}]+\s*[)）]")
+_BRACKET_EMOJI = re.compile(rf"[（(] *[{_EMOJI}]+ *[)）]")
 
 # A UTF-8 or GB text that was decoded one byte out of step turns 。” (A1A3 A1B1) into ?!…:
 # the run after it is GB18030 re-read one byte late, ending at the ASCII trail byte where the
@@ -122,17 +122,30 @@ def _widen(match: re.Match[str]) -> str:
     return _TO_WIDE[match.group(0)]
 
 
+def _simplify(text: str) -> str:
+    # t2s can, rarely, map a character to one that maps again: settle to a fixed point.
+    for _ in range(3):
+        again = to_simplified(text)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _normalize(text: str) -> str:
+    text = _CONTROL.sub("", text)
+    text = _ODD_SPACE.sub(" ", text)
+    text = text.translate(_NARROW)
+    text = _PINYIN.sub("", text)
+    text = _BRACKET_EMOJI.sub("", text)
+    text = _simplify(text)
+    text = _WIDE_PUNCT.sub(_widen, text)
+    return _MULTI_SPACE.sub(" ", text)
+
+
 def normalize_line(line: str) -> str:
     """Normalize one line (no newlines inside): see ``normalize_text``."""
-    line = _CONTROL.sub("", line)
-    line = _ODD_SPACE.sub(" ", line)
-    line = line.translate(_NARROW)
-    line = _PINYIN.sub("", line)
-    line = _BRACKET_EMOJI.sub("", line)
-    line = to_simplified(line)
-    line = _WIDE_PUNCT.sub(_widen, line)
-    line = _MULTI_SPACE.sub(" ", line)
-    return line.strip()
+    return _normalize(line).strip()
 
 
 def normalize_text(text: str) -> str:
@@ -146,12 +159,7 @@ def normalize_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = repair_mojibake(text)
     text = unicodedata.normalize("NFC", text)
-    lines = [normalize_line(line) for line in text.split("\n")]
-    out = "\n".join(lines)
-    # t2s can, rarely, map a character to one that maps again; settle to a fixed point.
-    for _ in range(3):
-        again = "\n".join(normalize_line(line) for line in out.split("\n"))
-        if again == out:
-            break
-        out = again
-    return out
+    # Whole-text regex passes are much faster than a Python loop over lines; no pattern
+    # matches across a newline.
+    text = _normalize(text)
+    return "\n".join(line.strip() for line in text.split("\n"))
