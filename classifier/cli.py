@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -73,6 +74,90 @@ def root(
     ] = False,
 ) -> None:
     """Tag Chinese trade-union news with themes and write lead summaries."""
+
+
+ModelOpt = Annotated[
+    str, typer.Option("--model", "-m", help="Model name under models/ or a model directory.")
+]
+
+
+class ClassifyFormat(str, Enum):
+    """Output formats of ``classify``."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+@app.command()
+def classify(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Text files, .jsonl files of {id, title?, text} records, or -."),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", "-t", help="Classify this text instead of (or as well as) files."),
+    ] = None,
+    model: ModelOpt = "default",
+    output: Annotated[
+        ClassifyFormat | None,
+        typer.Option("--format", "-f", help="table on a terminal, json otherwise."),
+    ] = None,
+    no_split: NoSplit = False,
+    top_terms: Annotated[
+        int, typer.Option("--top-terms", min=0, help="Explain each theme with N top terms.")
+    ] = 5,
+    max_bytes: MaxBytes = 20 * 1024 * 1024,
+) -> None:
+    """Tag articles with themes (scores, evidence terms), a lead summary and keywords."""
+    from classifier.analyze import Options
+    from classifier.analyze import classify as classify_inputs
+
+    if not paths and text is None:
+        warn("error: give one or more paths, - for stdin, or --text TEXT")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        result = classify_inputs(paths or [], text=text, model=model, split=not no_split,
+                                 options=Options(top_terms=top_terms), max_bytes=max_bytes)
+    except ClassifierError as exc:
+        fail(exc)
+    for failure in result.failures:
+        warn(f"error: {failure.error}")
+    fmt = output or (ClassifyFormat.table if sys.stdout.isatty() else ClassifyFormat.json)
+    if fmt is ClassifyFormat.table:
+        from rich.console import Console
+
+        from classifier.render import render_records
+
+        names = {n["id"]: n for n in result.model.label_names()}
+        render_records(result.records, names, console=Console(), top=max(top_terms, 3))
+    elif fmt is ClassifyFormat.json:
+        errors = [f.to_dict() for f in result.failures]
+        sys.stdout.write(json.dumps({"articles": result.records, "errors": errors},
+                                    ensure_ascii=False, indent=1) + "\n")
+    else:
+        for record in [*result.records, *(f.to_dict() for f in result.failures)]:
+            emit(record)
+    if result.failures:
+        raise typer.Exit(EXIT_PARTIAL if result.records else EXIT_FAILED)
+
+
+@app.command()
+def models(
+    directory: Annotated[
+        str | None,
+        typer.Option("--dir", help="Directory holding model directories (default: models/)."),
+    ] = None,
+) -> None:
+    """List the models under models/ with their labels, training size and metrics (JSON)."""
+    from classifier.catalog import list_models
+
+    try:
+        found = list_models(directory)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps({"models": found}, ensure_ascii=False, indent=1) + "\n")
 
 
 @app.command()

@@ -1,0 +1,74 @@
+"""Rebuild classifier/data/stopwords.txt from ../shared/corpus/stopwords/ (see its header).
+
+    python bench/make_stopwords.py [--shared ../shared]
+
+Merges the four lists, keeps entries made only of CJK characters, maps them to simplified
+forms (OpenCC, as normalize_text does), removes the content words in KEEP_AS_KEYWORDS (they
+make good keywords in union news) and adds NEWS_FUNCTION_WORDS. The output is sorted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from classifier.normalize import to_simplified
+
+LISTS = ("baidu_stopwords.txt", "cn_stopwords.txt", "hit_stopwords.txt", "scu_stopwords.txt")
+_CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
+# Reviewed by hand: entries of the source lists that are topics, not function words.
+KEEP_AS_KEYWORDS = frozenset(
+    "安全 战斗 任务 先生 现代 中小 移动 练习 伟大 欢迎 普通 特殊 本地 精光 策略地 "
+    "周围 范围 行为 行动 双方 对方 组成 帮助 交口 风雨无阻 川流不息 得天独厚".split()
+)
+# Words that every news report uses and that never say what it is about.
+NEWS_FUNCTION_WORDS = frozenset(
+    "记者 通讯员 本报讯 本报 本报记者 实习生 特约 日前 近日 近期 据悉 获悉 据了解 了解到 "
+    "表示 介绍 指出 强调 认为 称 报道 采访 新华社 日电 编者按 责任编辑 编辑 来源 "
+    "今年 去年 明年 今年以来 以来 截至 目前 当天 当日 昨天 昨日 今天 今日 日前 此前 "
+    "一是 二是 三是 四是 五是 一方面 另一方面 同时 此外 另外 其中 方面 工作 进一步 "
+    "相关 有关 推进 推动 加强 切实 扎实 提升 提高 不断 持续 积极 全面 有效 坚持 "
+    "开展 实施 做好 抓好 落实 围绕 通过 重要 大力 切实 发挥 作用 情况 活动 "
+    "万元 亿元 人次 万人次 万人 万名 余人 多名 多家 多个 有人 一种 一批 一系列 名 个 位 家".split()
+)
+
+
+def build(shared: Path) -> list[str]:
+    """The curated, sorted stop-word list."""
+    words: set[str] = set()
+    for name in LISTS:
+        for line in (shared / "corpus/stopwords" / name).read_text("utf-8").splitlines():
+            w = to_simplified(line.strip())
+            if _CJK_ONLY.match(w):
+                words.add(w)
+    words -= KEEP_AS_KEYWORDS
+    words |= NEWS_FUNCTION_WORDS
+    return sorted(words)
+
+
+HEADER = """\
+# Stop words for keyword extraction (classifier.keywords), one per line; '#' starts a comment.
+# Built by bench/make_stopwords.py from the four lists in ../shared/corpus/stopwords/
+# (HIT, Baidu, SCU, cn; goto456/stopwords): merged, CJK-only entries kept (punctuation,
+# digits, Latin and debris such as '末##末' dropped), mapped to simplified characters,
+# reviewed by hand: topic words such as 安全, 任务, 移动, 中小 removed (they are real
+# keywords in union news), and news function words added (记者, 通讯员, 本报讯, 日前, 近日,
+# 据悉, 表示, 介绍, 一是, 进一步, 开展, 落实 ...). Single characters are kept, although
+# keywords() drops single characters anyway, so that other users of the list see them.
+"""
+
+
+def main() -> None:
+    """Write the list next to the package."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    args = ap.parse_args()
+    out = Path(__file__).resolve().parents[1] / "classifier/data/stopwords.txt"
+    words = build(args.shared)
+    out.write_text(HEADER + "\n".join(words) + "\n", encoding="utf-8")
+    print(f"{len(words)} stop words -> {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Top-k keywords of an article by TF-IDF (issue 4).
+
+Words come from ``classifier.tokens.words`` on normalized text. A word counts when it is not a
+stop word (the curated ``data/stopwords.txt``), has at least two characters and is not a bare
+number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term frequency x IDF, where the
+IDF is the model's (``ThemeModel.word_idf``) when given and flat (pure term frequency)
+otherwise; a word that also occurs in the title counts ``TITLE_BOOST`` times as much, since
+the headline names the topic. Ties go to the word seen first, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+
+from classifier.errors import InputError
+from classifier.normalize import normalize_text
+from classifier.tokens import words
+
+__all__ = ["TITLE_BOOST", "is_candidate", "keywords", "stopwords"]
+
+TITLE_BOOST = 2.0
+# Numbers with an optional unit or date suffix carry no topic: 2020, 3.5%, 2020年, 第3, 12月.
+_NUMBER = re.compile(r"^第?[\d.,%‰+\-]+(?:[年月日号时分秒万亿千百十元个名人次届期岁倍吨]+)?$")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """The packaged stop-word list (loaded once, on first use)."""
+    text = resources.files("classifier").joinpath("data/stopwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def is_candidate(word: str) -> bool:
+    """Whether ``word`` may be a keyword: two characters or more, no stop word, no number."""
+    return len(word) >= 2 and word not in stopwords() and not _NUMBER.match(word)
+
+
+def keywords(
+    text: str,
+    *,
+    k: int = 5,
+    idf: Callable[[str], float] | None = None,
+    title: str = "",
+) -> list[str]:
+    """The ``k`` best keywords of ``text`` (and ``title``), best first.
+
+    ``idf`` maps a word to its inverse document frequency (e.g. ``ThemeModel.word_idf``);
+    without it every word weighs 1. Returns fewer than ``k`` words for short texts.
+    """
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    body = [w for w in words(normalize_text(text)) if is_candidate(w)]
+    head = [w for w in words(normalize_text(title)) if is_candidate(w)] if title else []
+    tf = Counter(body)
+    tf.update(head)
+    first: dict[str, int] = {}
+    for i, w in enumerate(head + body):
+        first.setdefault(w, i)
+    in_title = set(head)
+
+    def score(word: str) -> tuple[float, int]:
+        weight = tf[word] * (idf(word) if idf is not None else 1.0)
+        if word in in_title:
+            weight *= TITLE_BOOST
+        return (-weight, first[word])
+
+    return sorted(tf, key=score)[:k]

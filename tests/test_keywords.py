@@ -1,0 +1,71 @@
+"""Tests for classifier.keywords (issue 4)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifier.errors import InputError
+from classifier.keywords import is_candidate, keywords, stopwords
+
+TEXT = (
+    "本报讯（记者张三）近日，市总工会召开劳动模范表彰大会。大会表彰了100名劳动模范。"
+    "劳动模范代表表示，要弘扬劳模精神。据悉，2020年全市劳动模范已达3000人。"
+)
+
+
+def test_stopword_list_is_curated() -> None:
+    words = stopwords()
+    for news_word in ("记者", "通讯员", "本报讯", "日前", "近日", "据悉", "表示", "介绍"):
+        assert news_word in words
+    assert "安全" not in words  # a topic word in union news, removed from the source lists
+    assert not any(w.startswith("#") for w in words)
+
+
+@pytest.mark.parametrize(
+    ("word", "ok"),
+    [("劳模", True), ("劳", False), ("记者", False), ("2020", False), ("2020年", False),
+     ("3.5%", False), ("12月", False), ("5G", True)],
+)
+def test_is_candidate(word: str, ok: bool) -> None:
+    assert is_candidate(word) is ok
+
+
+def test_term_frequency_ranking_without_idf() -> None:
+    top = keywords(TEXT, k=3)
+    assert top[0] == "劳动模范"
+    assert all(is_candidate(w) for w in top)
+    assert "记者" not in top and "据悉" not in top
+
+
+def test_idf_changes_the_ranking() -> None:
+    def idf(word: str) -> float:
+        return 10.0 if word == "劳模精神" else 1.0
+
+    assert keywords(TEXT, k=1, idf=idf) == ["劳模精神"]
+
+
+def test_title_words_are_boosted() -> None:
+    # 表彰大会: once in the body, once in the title, doubled -> ties 劳动模范 (4) and the
+    # title word, seen first, wins the tie.
+    assert keywords(TEXT, k=1) == ["劳动模范"]
+    assert keywords(TEXT, k=1, title="表彰大会") == ["表彰大会"]
+
+
+def test_empty_and_bad_k() -> None:
+    assert keywords("") == []
+    assert keywords("。，！ 2020 的") == []
+    with pytest.raises(InputError, match="0"):
+        keywords(TEXT, k=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.sampled_from(list("工会职工劳模技能大赛的了2020年，。 ab")), max_size=80),
+       st.integers(min_value=1, max_value=6))
+def test_keywords_are_distinct_candidates(text: str, k: int) -> None:
+    top = keywords(text, k=k)
+    assert len(top) <= k
+    assert len(set(top)) == len(top)
+    assert all(is_candidate(w) for w in top)
+    assert keywords(text, k=k) == top  # deterministic
