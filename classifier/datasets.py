@@ -1,0 +1,166 @@
+"""Labelled-data readers for ``train`` and ``evaluate``; the format is detected per file.
+
+- JSONL ``{"text", "labels": [...], "title"?, "id"?}``
+- doccano JSONL ``{"text", "label": [...]}``
+- Label Studio JSON export: a list of tasks ``{"data": {"text", "title"?}, "annotations":
+  [{"result": [{"type": "choices", "value": {"choices": [...]}}]}]}``
+- CSV with ``text`` and ``labels`` columns (labels separated by ``;`` or ``|``), optional
+  ``title`` and ``id``.
+
+A bad row raises DataError naming ``file:line``, or is skipped and counted (``skip_bad``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from classifier.errors import DataError
+
+__all__ = ["Example", "read_examples"]
+
+log = logging.getLogger(__name__)
+_SPLIT = re.compile(r"[;|]")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled article."""
+
+    id: str
+    title: str
+    text: str
+    labels: tuple[str, ...]
+
+
+def _labels(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DataError(f"{where}: labels must be a list of strings, got {value!r}")
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+
+def _record(obj: Any, where: str, default_id: str) -> Example:
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: expected a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise DataError(f"{where}: missing or non-string 'text'")
+    if "labels" in obj:
+        labels = _labels(obj["labels"], where)
+    elif "label" in obj:  # doccano
+        labels = _labels(obj["label"], where)
+    else:
+        raise DataError(f"{where}: no 'labels' (or doccano 'label') field")
+    title = obj.get("title") or ""
+    if not isinstance(title, str):
+        raise DataError(f"{where}: 'title' must be a string")
+    rid = obj.get("id")
+    return Example(str(rid) if rid not in (None, "") else default_id, title, text, labels)
+
+
+def _studio_task(task: Any, where: str, default_id: str) -> Example:
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        raise DataError(f"{where}: a Label Studio task needs a 'data' object")
+    data = task["data"]
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise DataError(f"{where}: task data has no string 'text'")
+    choices: list[str] = []
+    for ann in task.get("annotations") or []:
+        for res in (ann or {}).get("result") or []:
+            if isinstance(res, dict) and res.get("type") == "choices":
+                choices.extend((res.get("value") or {}).get("choices") or [])
+    rid = data.get("id", task.get("id"))
+    title = data.get("title") or ""
+    return Example(str(rid) if rid not in (None, "") else default_id, str(title), text,
+                   _labels(choices, where))
+
+
+def _read_jsonl(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
+    out: list[Example] = []
+    bad = 0
+    with path.open(encoding="utf-8-sig") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{where}: invalid JSON ({exc.msg})") from exc
+                out.append(_record(obj, where, where))
+            except DataError:
+                if not skip_bad:
+                    raise
+                bad += 1
+    return out, bad
+
+
+def _read_studio(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
+    try:
+        tasks = json.loads(path.read_text("utf-8-sig"))
+    except ValueError as exc:
+        raise DataError(f"{path}: invalid JSON ({exc})") from exc
+    if not isinstance(tasks, list):
+        raise DataError(f"{path}: a Label Studio export is a JSON list of tasks")
+    out, bad = [], 0
+    for i, task in enumerate(tasks, 1):
+        where = f"{path}:task {i}"
+        try:
+            out.append(_studio_task(task, where, where))
+        except DataError:
+            if not skip_bad:
+                raise
+            bad += 1
+    return out, bad
+
+
+def _read_csv(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
+    out, bad = [], 0
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames or []
+        if "text" not in fields or "labels" not in fields:
+            raise DataError(f"{path}:1: CSV needs 'text' and 'labels' columns, has {fields}")
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            text, labels = row.get("text"), row.get("labels")
+            if text is None or labels is None or None in row:
+                if not skip_bad:
+                    raise DataError(f"{where}: wrong number of columns")
+                bad += 1
+                continue
+            rid = row.get("id") or where
+            out.append(Example(rid, row.get("title") or "", text,
+                               _labels(_SPLIT.split(labels), where)))
+    return out, bad
+
+
+def read_examples(path: str | Path, *, skip_bad: bool = False) -> tuple[list[Example], int]:
+    """(examples, number of skipped bad rows) of one data file, format auto-detected."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such data file")
+    try:
+        if p.suffix.lower() == ".csv":
+            result = _read_csv(p, skip_bad)
+        else:
+            with p.open(encoding="utf-8-sig") as f:
+                head = f.read(4096).lstrip()
+            if head.startswith("["):
+                result = _read_studio(p, skip_bad)
+            else:
+                result = _read_jsonl(p, skip_bad)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: not UTF-8 text ({exc.reason})") from exc
+    if result[1]:
+        log.warning("%s: skipped %d bad rows", p, result[1])
+    return result

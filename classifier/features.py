@@ -1,0 +1,189 @@
+"""Features: TF-IDF over words and character n-grams, plus taxonomy term hits.
+
+Training fits vocabularies and IDF with scikit-learn (``classifier.train``); prediction uses
+``FeatureSpace.transform``, a numpy/scipy re-implementation of ``TfidfVectorizer``
+(``sublinear_tf=True``, smooth IDF, L2 norm) that ``tests/test_features.py`` checks against
+scikit-learn. Each block (words, chars) is L2-normalized on its own, then weighted.
+
+A document is composed from the normalized title (repeated ``title_weight`` times, so the
+headline counts more) and the normalized text, one per line; n-grams never cross lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifier.normalize import normalize_text
+from classifier.tokens import char_ngrams, words
+
+__all__ = [
+    "CharAnalyzer",
+    "FeatureSettings",
+    "FeatureSpace",
+    "compose",
+    "lexicon_counts",
+    "lexicon_features",
+    "tfidf_block",
+    "word_analyzer",
+]
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """How text becomes features (stored in meta.json)."""
+
+    title_weight: int = 2
+    char_lo: int = 1
+    char_hi: int = 2
+    min_df: int = 2
+    word_weight: float = 1.0
+    char_weight: float = 1.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float | int]) -> FeatureSettings:
+        """Inverse of ``to_dict``; unknown keys are ignored."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def compose(title: str, text: str, title_weight: int) -> tuple[str, str]:
+    """(document, normalized title): the document both analyzers read is the normalized
+    title repeated ``title_weight`` times, then the normalized text, one per line."""
+    title_n = normalize_text(title).replace("\n", " ").strip()
+    text_n = normalize_text(text)
+    parts = [title_n] * title_weight if title_n else []
+    parts.append(text_n)
+    return "\n".join(parts), title_n
+
+
+def word_analyzer(doc: str) -> list[str]:
+    """Word tokens of a composed document (a module-level function, so nothing saved holds it)."""
+    return words(doc)
+
+
+class CharAnalyzer:
+    """Character n-grams lo..hi of a composed document."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo = lo
+        self.hi = hi
+
+    def __call__(self, doc: str) -> list[str]:
+        return char_ngrams(doc, self.lo, self.hi)
+
+
+def _count_block(docs_tokens: Sequence[list[str]], vocab: dict[str, int]) -> sp.csr_matrix:
+    """Term counts of token lists over a fixed vocabulary (unknown tokens dropped)."""
+    indptr = [0]
+    indices: list[int] = []
+    get = vocab.get
+    for toks in docs_tokens:
+        indices.extend(i for i in map(get, toks) if i is not None)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float64)
+    mat = sp.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(docs_tokens), len(vocab)),
+    )
+    mat.sum_duplicates()  # also sorts indices, like scikit-learn's output
+    return mat
+
+
+def tfidf_block(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """scikit-learn's TfidfTransformer(sublinear_tf=True, norm='l2') with a given IDF."""
+    out = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    np.log(out.data, out=out.data)
+    out.data += 1.0
+    out.data *= idf[out.indices]
+    sq = np.asarray(out.multiply(out).sum(axis=1)).ravel()
+    norms = np.sqrt(sq)
+    norms[norms == 0.0] = 1.0
+    out.data /= np.repeat(norms, np.diff(out.indptr))
+    return out
+
+
+class FeatureSpace:
+    """Fitted vocabularies + IDF: turns composed documents into the model's feature matrix."""
+
+    def __init__(self, settings: FeatureSettings, word_vocab: list[str], char_vocab: list[str],
+                 word_idf: np.ndarray, char_idf: np.ndarray) -> None:
+        self.settings = settings
+        self.word_vocab = word_vocab
+        self.char_vocab = char_vocab
+        self.word_index = {w: i for i, w in enumerate(word_vocab)}
+        self.char_index = {c: i for i, c in enumerate(char_vocab)}
+        self.word_idf = np.asarray(word_idf, dtype=np.float64)
+        self.char_idf = np.asarray(char_idf, dtype=np.float64)
+        self._char = CharAnalyzer(settings.char_lo, settings.char_hi)
+        self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
+
+    @property
+    def n_features(self) -> int:
+        """Width of the feature matrix (words then chars)."""
+        return len(self.word_vocab) + len(self.char_vocab)
+
+    def term(self, column: int) -> str:
+        """Human-readable term of a feature column (a word or a character n-gram)."""
+        nw = len(self.word_vocab)
+        return self.word_vocab[column] if column < nw else self.char_vocab[column - nw]
+
+    def idf_of_word(self, word: str) -> float:
+        """IDF of a word; unknown words get the largest IDF (rarest)."""
+        i = self.word_index.get(word.lower())
+        return self._max_idf if i is None else float(self.word_idf[i])
+
+    def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+        """Raw term counts [words | chars] of composed documents."""
+        wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
+        cc = _count_block([self._char(d) for d in docs], self.char_index)
+        return sp.hstack([wc, cc], format="csr")
+
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF of count rows, each block L2-normalized and weighted."""
+        nw = len(self.word_vocab)
+        w = tfidf_block(counts[:, :nw], self.word_idf) * self.settings.word_weight
+        c = tfidf_block(counts[:, nw:], self.char_idf) * self.settings.char_weight
+        return sp.hstack([w, c], format="csr")
+
+    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        """Feature matrix of composed documents."""
+        return self.weigh(self.counts(docs))
+
+
+def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
+    """Occurrences of each term in each (normalized) text: shape (n_docs, n_terms)."""
+    out = np.zeros((len(docs), len(terms)), dtype=np.float32)
+    for i, doc in enumerate(docs):
+        low = doc.lower()
+        for j, term in enumerate(terms):
+            if term in low:
+                out[i, j] = low.count(term)
+    return out
+
+
+def lexicon_features(body_hits: np.ndarray, title_hits: np.ndarray,
+                     groups: Sequence[Sequence[int]]) -> np.ndarray:
+    """Per-theme term evidence, shape (n_docs, n_themes, 3).
+
+    For each theme (a group of term columns): log(1 + occurrences), number of distinct terms
+    present (capped at 3) and whether a term is in the title. The combiner learns one weight
+    per feature shared by all themes, so themes with few examples borrow strength.
+    """
+    n = body_hits.shape[0]
+    out = np.zeros((n, len(groups), 3), dtype=np.float64)
+    for t, cols in enumerate(groups):
+        if not cols:
+            continue
+        b = body_hits[:, cols]
+        out[:, t, 0] = np.log1p(b.sum(axis=1))
+        out[:, t, 1] = np.minimum((b > 0).sum(axis=1), 3)
+        out[:, t, 2] = (title_hits[:, cols].sum(axis=1) > 0)
+    return out

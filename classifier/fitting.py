@@ -1,0 +1,130 @@
+"""Training-time numerics (scikit-learn allowed here, never at prediction): vocabularies and
+counts, IDF, one-vs-rest linear fits, the shared score/term-evidence combiner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.svm import LinearSVC
+
+from classifier.features import CharAnalyzer, FeatureSettings, word_analyzer
+
+__all__ = ["ESTIMATORS", "build_counts", "fit_combiner", "fit_linear", "idf_of"]
+
+ESTIMATORS = ("logreg", "sgd", "svm")
+
+
+def _vectorize(docs: Sequence[str], analyzer: object) -> tuple[sp.csr_matrix, list[str]]:
+    vec = CountVectorizer(analyzer=analyzer, min_df=1, dtype=np.float64)
+    counts = vec.fit_transform(docs).tocsr()
+    return counts, list(vec.get_feature_names_out())
+
+
+def _remap(counts: sp.csr_matrix, old: list[str], new_index: dict[str, int],
+           width: int) -> sp.csr_matrix:
+    """Re-index columns of ``counts`` (vocabulary ``old``) into a new vocabulary."""
+    cols = np.asarray([new_index.get(t, -1) for t in old], dtype=np.int64)
+    c = counts.tocoo()
+    keep = cols[c.col] >= 0
+    out = sp.csr_matrix((c.data[keep], (c.row[keep], cols[c.col[keep]])),
+                        shape=(counts.shape[0], width))
+    out.sum_duplicates()
+    return out
+
+
+def _block(docs: Sequence[str], analyzer: object, base: sp.csr_matrix | None,
+           base_vocab: list[str], forced: Sequence[str], min_df: int,
+           ) -> tuple[sp.csr_matrix, list[str]]:
+    counts, vocab = _vectorize(docs, analyzer) if docs else (sp.csr_matrix((0, 0)), [])
+    union = list(dict.fromkeys([*base_vocab, *vocab]))
+    index = {t: i for i, t in enumerate(union)}
+    parts = []
+    if base is not None and base.shape[0]:
+        parts.append(_remap(base, base_vocab, index, len(union)))
+    if docs:
+        parts.append(_remap(counts, vocab, index, len(union)))
+    allc = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(union)))
+    df = np.bincount(allc.indices, minlength=len(union))
+    keep = df >= min_df
+    forced_set = set(forced)
+    for i, t in enumerate(union):
+        if t in forced_set:
+            keep[i] = True
+    cols = np.flatnonzero(keep)
+    final = [union[i] for i in cols]
+    return allc[:, cols].tocsr(), final
+
+
+def build_counts(docs: Sequence[str], settings: FeatureSettings, pseudo: Sequence[str],
+                 base: sp.csr_matrix | None = None, base_words: Sequence[str] = (),
+                 base_chars: Sequence[str] = ()) -> tuple[sp.csr_matrix, list[str], list[str]]:
+    """Counts [words | chars] of base examples then ``docs``, and the two vocabularies.
+
+    Vocabulary = terms with document frequency >= min_df over all examples, plus every term of
+    the taxonomy pseudo-documents (seed evidence must stay representable).
+    """
+    char = CharAnalyzer(settings.char_lo, settings.char_hi)
+    forced_w = [t for d in pseudo for t in word_analyzer(d)]
+    forced_c = [t for d in pseudo for t in char(d)]
+    nwb = len(base_words)
+    bw = base[:, :nwb].tocsr() if base is not None else None
+    bc = base[:, nwb:].tocsr() if base is not None else None
+    wc, wv = _block(docs, word_analyzer, bw, list(base_words), forced_w, settings.min_df)
+    cc, cv = _block(docs, char, bc, list(base_chars), forced_c, settings.min_df)
+    return sp.hstack([wc, cc], format="csr"), wv, cv
+
+
+def idf_of(counts: sp.csr_matrix) -> np.ndarray:
+    """scikit-learn's smooth IDF of a count matrix (rows = documents)."""
+    if counts.shape[0] == 0:
+        return np.ones(counts.shape[1])
+    tr = TfidfTransformer(sublinear_tf=True, smooth_idf=True, norm="l2").fit(counts)
+    return np.asarray(tr.idf_, dtype=np.float64)
+
+
+def fit_linear(x: sp.csr_matrix, y: np.ndarray, weights: np.ndarray, *, estimator: str,
+               c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest (coef (L, F), intercept (L)) with balanced class weights."""
+    n_labels = y.shape[1]
+    coef = np.zeros((n_labels, x.shape[1]), dtype=np.float64)
+    intercept = np.full(n_labels, -5.0)
+    for j in range(n_labels):
+        yj = y[:, j].astype(int)
+        if yj.min() == yj.max():  # a label never (or always) present: constant score
+            intercept[j] = 5.0 if yj[0] else -5.0
+            continue
+        if estimator == "logreg":
+            est = LogisticRegression(C=c, class_weight="balanced", solver="liblinear",
+                                     random_state=seed)
+        elif estimator == "sgd":
+            est = SGDClassifier(loss="log_loss", alpha=1e-5 / c, class_weight="balanced",
+                                max_iter=50, tol=1e-4, random_state=seed)
+        elif estimator == "svm":
+            est = LinearSVC(C=c / 20.0, class_weight="balanced", random_state=seed)
+        else:
+            raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
+        est.fit(x, yj, sample_weight=weights)
+        coef[j] = est.coef_[0]
+        intercept[j] = est.intercept_[0]
+    return coef, intercept
+
+
+def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
+                 use_lexicon: bool) -> np.ndarray:
+    """Shared [a, c0, c1, c2, b] of sigmoid(a*m + c.lex + b), fitted on out-of-fold margins
+    pooled over all labels (Platt scaling with term evidence)."""
+    feats = [margins.reshape(-1, 1)]
+    if use_lexicon:
+        feats.append(lex.reshape(-1, 3))
+    z = np.hstack(feats)
+    yy = y.reshape(-1).astype(int)
+    if yy.min() == yy.max():
+        return np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
+    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy)
+    w = lr.coef_[0]
+    c = w[1:4] if use_lexicon else np.zeros(3)
+    return np.asarray([w[0], *c, lr.intercept_[0]])

@@ -1,0 +1,134 @@
+"""ThemeModel: linear one-vs-rest scores + taxonomy term evidence -> probabilities, labels, why.
+
+For theme t and a document: ``s_t = x . coef_t + intercept_t`` (TF-IDF features, fitted by
+``classifier.train``), then ``p_t = sigmoid(a * s_t + c . lex_t + b)`` where ``lex_t`` are the
+theme's term-hit features (``features.lexicon_features``) and (a, c, b) are shared by all
+themes, fitted on cross-validated scores. Sharing lets a theme with two labelled examples still
+fire on its taxonomy terms. A theme is predicted when ``p_t >= threshold_t`` (tuned by CV).
+
+Prediction needs numpy and scipy only: no scikit-learn import (issue 3: fast startup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifier.features import FeatureSpace, compose, lexicon_counts, lexicon_features
+
+__all__ = ["Prediction", "ThemeModel"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Themes of one article: predicted labels (best first), every score, and evidence."""
+
+    labels: list[str]
+    scores: dict[str, float]
+    evidence: dict[str, list[list[Any]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "labels": list(self.labels),
+            "scores": dict(self.scores),
+            "evidence": {k: [list(p) for p in v] for k, v in self.evidence.items()},
+        }
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
+class ThemeModel:
+    """A fitted theme classifier (see module docstring). Build with ``classifier.train`` or
+    ``classifier.persist.load_model``."""
+
+    def __init__(self, *, labels: list[str], names: dict[str, dict[str, str]],
+                 features: FeatureSpace, coef: np.ndarray, intercept: np.ndarray,
+                 combiner: np.ndarray, thresholds: np.ndarray, terms: list[str],
+                 term_groups: list[list[int]], meta: dict[str, Any] | None = None) -> None:
+        self.labels = list(labels)
+        self.names = names
+        self.features = features
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.combiner = np.asarray(combiner, dtype=np.float64)  # [a, c0, c1, c2, b]
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.terms = list(terms)
+        self.term_groups = [list(g) for g in term_groups]
+        self.meta: dict[str, Any] = dict(meta or {})
+        self._coef_t = np.ascontiguousarray(self.coef.T)
+
+    # -- scoring -----------------------------------------------------------------------------
+    def linear_scores(self, x: sp.csr_matrix) -> np.ndarray:
+        """Raw one-vs-rest margins, shape (n_docs, n_labels)."""
+        return np.asarray(x @ self._coef_t, dtype=np.float64) + self.intercept
+
+    def combine(self, margins: np.ndarray, lex: np.ndarray) -> np.ndarray:
+        """Probabilities from margins and term-hit features (n_docs, n_labels, 3)."""
+        a, c0, c1, c2, b = self.combiner
+        z = a * margins + c0 * lex[:, :, 0] + c1 * lex[:, :, 1] + c2 * lex[:, :, 2] + b
+        return _sigmoid(z)
+
+    def lexicon(self, docs: Sequence[str], titles: Sequence[str]) -> np.ndarray:
+        """Term-hit features of composed documents and their normalized titles."""
+        body = lexicon_counts(docs, self.terms)
+        head = lexicon_counts(titles, self.terms)
+        return lexicon_features(body, head, self.term_groups)
+
+    def predict_proba_many(self, items: Sequence[tuple[str, str]]) -> tuple[np.ndarray,
+                                                                            sp.csr_matrix]:
+        """(probabilities (n, n_labels), feature matrix) for (title, text) pairs."""
+        pairs = [compose(t, x, self.features.settings.title_weight) for t, x in items]
+        docs = [d for d, _ in pairs]
+        x = self.features.transform(docs)
+        lex = self.lexicon(docs, [h for _, h in pairs])
+        return self.combine(self.linear_scores(x), lex), x
+
+    # -- public API --------------------------------------------------------------------------
+    def predict(self, title: str, text: str, top_terms: int = 5) -> Prediction:
+        """Themes of one article."""
+        return self.predict_many([(title, text)], top_terms=top_terms)[0]
+
+    def predict_many(self, items: Sequence[tuple[str, str]],
+                     top_terms: int = 5) -> list[Prediction]:
+        """Themes of many (title, text) articles at once (vectorized sparse ops)."""
+        if not items:
+            return []
+        proba, x = self.predict_proba_many(items)
+        out = []
+        for i in range(proba.shape[0]):
+            p = proba[i]
+            chosen = [j for j in np.argsort(-p, kind="stable") if p[j] >= self.thresholds[j]]
+            labels = [self.labels[j] for j in chosen]
+            scores = {lab: round(float(p[j]), 6) for j, lab in enumerate(self.labels)}
+            evidence = {self.labels[j]: self._explain(x, i, j, top_terms) for j in chosen}
+            out.append(Prediction(labels=labels, scores=scores, evidence=evidence))
+        return out
+
+    def _explain(self, x: sp.csr_matrix, row: int, label: int, k: int) -> list[list[Any]]:
+        """Top terms by coef x tf-idf; a word and the same-looking char n-gram are merged."""
+        if k <= 0:
+            return []
+        lo, hi = x.indptr[row], x.indptr[row + 1]
+        cols, vals = x.indices[lo:hi], x.data[lo:hi]
+        contrib = vals * self.coef[label, cols]
+        merged: dict[str, float] = {}
+        for c, w in zip(cols[contrib > 0], contrib[contrib > 0], strict=True):
+            term = self.features.term(int(c))
+            merged[term] = merged.get(term, 0.0) + float(w)
+        best = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [[term, round(w, 4)] for term, w in best]
+
+    def word_idf(self, word: str) -> float:
+        """The model's IDF of a word (largest IDF for words it never saw)."""
+        return self.features.idf_of_word(word)
+
+    def label_names(self) -> list[dict[str, str]]:
+        """Labels with their Chinese and English names."""
+        return [{"id": lab, **self.names.get(lab, {"zh": "", "en": ""})} for lab in self.labels]

@@ -1,0 +1,91 @@
+"""ThemeModel predictions: shape of results, thresholds, evidence, no scikit-learn import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from classifier.model import Prediction
+from classifier.persist import load_model
+from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
+from tests.conftest import ROOT, seed_text
+
+TEXT = "市总工会举办职业技能竞赛，参赛选手在决赛中技术比武，展现岗位练兵成果。"
+
+
+def test_prediction_fields(tiny_model: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    pred = model.predict("技能大赛决赛举行", TEXT, top_terms=3)
+    assert isinstance(pred, Prediction)
+    assert set(pred.scores) == set(model.labels)
+    assert all(0.0 <= s <= 1.0 for s in pred.scores.values())
+    assert pred.labels[0] == "skills_competition"
+    ranked = [pred.scores[lab] for lab in pred.labels]
+    assert ranked == sorted(ranked, reverse=True)
+    for lab in pred.labels:
+        j = model.labels.index(lab)
+        assert pred.scores[lab] >= round(model.thresholds[j], 6) - 1e-6
+    assert set(pred.evidence) == set(pred.labels)
+    terms = [t for t, _ in pred.evidence["skills_competition"]]
+    assert 0 < len(terms) <= 3
+    doc = "技能大赛决赛举行" + TEXT
+    assert all(t in doc for t in terms)
+    assert json.loads(json.dumps(pred.to_dict(), ensure_ascii=False))["labels"] == pred.labels
+
+
+def test_predict_many_equals_predict(tiny_model: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    items = [("", TEXT), ("新闻速递", "股市小幅上涨，央行公布报告。"), ("", ""),
+             ("工会爱心驿站", "户外劳动者在驿站休息，送温暖活动开展。")]
+    many = model.predict_many(items)
+    assert [model.predict(t, x) for t, x in items] == many
+    assert many[2].labels == [] or all(isinstance(x, str) for x in many[2].labels)
+    assert model.predict_many([]) == []
+
+
+def test_off_topic_gets_no_theme(tiny_model: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    pred = model.predict("新闻速递", "国家队在世界杯预选赛中击败对手。股市小幅上涨。")
+    assert pred.labels == []
+
+
+def test_word_idf(tiny_model: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    assert model.word_idf("从未出现过的词xyz") == float(model.features.word_idf.max())
+    assert model.word_idf("总工会") < model.word_idf("从未出现过的词xyz")
+
+
+def test_top_terms_zero_gives_empty_evidence(tiny_model: Path) -> None:  # noqa: F811
+    pred = load_model(tiny_model).predict("", TEXT, top_terms=0)
+    assert pred.labels and all(v == [] for v in pred.evidence.values())
+
+
+def test_default_model_predicts_without_sklearn() -> None:
+    """A one-page classification must not import scikit-learn (nor pure-Python jieba)."""
+    code = (
+        "import sys, json\n"
+        "from classifier.persist import load_model\n"
+        "m = load_model('default')\n"
+        f"text = open({str(ROOT / 'seeds')!r} + '/' + sys.argv[1], encoding='utf-8').read()\n"
+        "p = m.predict('', text)\n"
+        "print(json.dumps({'sk': 'sklearn' in sys.modules, 'jieba': 'jieba' in sys.modules,\n"
+        "                  'n': len(p.scores)}))\n"
+    )
+    name = next((ROOT / "seeds").glob("002_*.txt")).name
+    assert seed_text("002")
+    out = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    result = json.loads(out.stdout)
+    assert result == {"sk": False, "jieba": False, "n": len(load_model("default").labels)}
+
+
+def test_default_model_meta_records_counts() -> None:
+    model = load_model("default")
+    counts = model.meta["training"]["examples_per_label"]
+    assert set(counts) == set(model.labels) and sum(counts.values()) > 0
+    assert set(model.meta["cv_metrics"]["per_label"]) == set(model.labels)
+    assert np.all((model.thresholds > 0) & (model.thresholds < 1))

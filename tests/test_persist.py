@@ -1,0 +1,110 @@
+"""Model directories: round trip, hashes, tampering, pickles, format version, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.errors import ModelError
+from classifier.persist import _sha256, load_examples, load_model, resolve_model_dir, save_model
+from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
+
+ITEMS = [("技能大赛", "参赛选手在决赛中技术比武。"), ("", "困难职工帮扶资金发放到位，金秋助学。")]
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "m"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _rehash(root: Path, name: str) -> None:
+    meta = json.loads((root / "meta.json").read_text("utf-8"))
+    meta["files"][name] = _sha256(root / name)
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+
+
+def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    out = save_model(model, tmp_path / "again", load_examples(tiny_model))
+    again = load_model(out)
+    assert again.predict_many(ITEMS) == model.predict_many(ITEMS)
+    assert again.labels == model.labels
+    assert np.array_equal(again.coef, model.coef)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    model = load_model(tiny_model)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "stale.txt").write_text("old", "utf-8")
+    save_model(model, target)
+    assert not (target / "stale.txt").exists()
+    assert load_model(target).labels == model.labels
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+
+
+def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    root = _copy(tiny_model, tmp_path)
+    data = bytearray((root / "arrays.npz").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (root / "arrays.npz").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"arrays\.npz does not match the sha256"):
+        load_model(root)
+
+
+def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,  # noqa: F811
+                                            tmp_path: Path) -> None:
+    root = _copy(tiny_model, tmp_path)
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(root / "arrays.npz", "w") as z:
+        z.writestr("coef.npy", buf.getvalue())
+    _rehash(root, "arrays.npz")  # even with a matching hash, the pickle is never loaded
+    with pytest.raises(ModelError, match="pickled"):
+        load_model(root)
+    (root / "arrays.npz").write_bytes(b"\x80\x04K\x01.")  # a bare pickle stream
+    _rehash(root, "arrays.npz")
+    with pytest.raises(ModelError):
+        load_model(root)
+
+
+def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    root = _copy(tiny_model, tmp_path)
+    meta = json.loads((root / "meta.json").read_text("utf-8"))
+    meta["format_version"] = 99
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match="format version 99"):
+        load_model(root)
+    meta["format_version"] = 1
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+    (root / "vocab.json").unlink()
+    with pytest.raises(ModelError, match=r"missing model file vocab\.json"):
+        load_model(root)
+    with pytest.raises(ModelError, match=r"no meta\.json"):
+        load_model(tmp_path)
+
+
+def test_meta_contents(tiny_model: Path) -> None:  # noqa: F811
+    meta = json.loads((tiny_model / "meta.json").read_text("utf-8"))
+    for key in ("format_version", "package_version", "labels", "thresholds", "features",
+                "training", "cv_metrics", "created_at", "files"):
+        assert key in meta
+    assert meta["labels"][0].keys() == {"id", "zh", "en"}
+    assert set(meta["files"]) == {"vocab.json", "arrays.npz", "examples.npz", "examples.json"}
+    assert meta["training"]["examples_per_label"]["union_building"] == 6
+
+
+def test_resolve_names() -> None:
+    assert resolve_model_dir("default").name == "default"
+    with pytest.raises(ModelError, match="not found"):
+        resolve_model_dir("no-such-model")
+    with pytest.raises(ModelError, match="not found"):
+        load_model("../etc")

@@ -1,0 +1,136 @@
+"""Training data readers, train/evaluate, --base retraining and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from classifier.datasets import read_examples
+from classifier.errors import DataError
+from classifier.persist import load_examples, load_model
+from classifier.train import evaluate, train
+from tests.classifier_fixtures import make_rows, tiny_model, write_jsonl  # noqa: F401
+
+runner = CliRunner()
+
+
+def test_read_jsonl_doccano_studio_csv(tmp_path: Path) -> None:
+    a = tmp_path / "a.jsonl"
+    a.write_text('{"id": "x1", "title": "T", "text": "正文", "labels": ["union_building"]}\n\n'
+                 '{"text": "doccano", "label": ["women_family", "women_family"]}\n', "utf-8")
+    ex, bad = read_examples(a)
+    assert bad == 0 and [e.labels for e in ex] == [("union_building",), ("women_family",)]
+    assert ex[0].id == "x1" and ex[0].title == "T" and ex[1].id == f"{a}:3"
+    s = tmp_path / "studio.json"
+    s.write_text(json.dumps([{"id": 7, "data": {"text": "文本"}, "annotations": [{"result": [
+        {"type": "choices", "value": {"choices": ["workers_culture"]}}]}]}]), "utf-8")
+    (e,) = read_examples(s)[0]
+    assert e.id == "7" and e.labels == ("workers_culture",)
+    c = tmp_path / "d.csv"
+    c.write_text("text,labels\n甲文,skills_training;skills_competition\n乙文,a|b\n丙文,\n",
+                 "utf-8")
+    rows = read_examples(c)[0]
+    assert [r.labels for r in rows] == [("skills_training", "skills_competition"), ("a", "b"),
+                                        ()]
+
+
+@pytest.mark.parametrize("content,where", [
+    ('{"text": "ok", "labels": []}\n{"text": 5, "labels": []}\n', ":2"),
+    ('{"text": "ok", "labels": []}\nnot json\n', ":2: invalid JSON"),
+    ('{"text": "ok"}\n', ":1: no 'labels'"),
+    ('{"text": "ok", "labels": [1]}\n', ":1: labels must be"),
+])
+def test_bad_row_names_file_and_line(tmp_path: Path, content: str, where: str) -> None:
+    p = tmp_path / "bad.jsonl"
+    p.write_text(content, "utf-8")
+    with pytest.raises(DataError, match=str(p).replace("\\", "\\\\") + where):
+        read_examples(p)
+    ex, bad = read_examples(p, skip_bad=True)
+    assert bad == 1 and len(ex) == content.count("\n") - 1
+
+
+def test_bad_csv(tmp_path: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("text,labels\n好,x\n坏,x,extra\n", "utf-8")
+    with pytest.raises(DataError, match=r"bad\.csv:3"):
+        read_examples(p)
+    assert read_examples(p, skip_bad=True)[1] == 1
+    (tmp_path / "nolab.csv").write_text("text\n好\n", "utf-8")
+    with pytest.raises(DataError, match="'text' and 'labels'"):
+        read_examples(tmp_path / "nolab.csv")
+
+
+def test_tiny_model_metrics(tiny_model: Path) -> None:  # noqa: F811
+    meta = load_model(tiny_model).meta
+    cv = meta["cv_metrics"]
+    assert cv["folds"] == 3 and cv["micro_f1"] > 0.8
+    assert meta["training"]["n_examples"] == len(make_rows())
+
+
+def test_evaluate_keys(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    data = write_jsonl(tmp_path / "ev.jsonl", make_rows(seed=5, per_theme=2, negatives=4))
+    out = evaluate(data, model=tiny_model)
+    assert {"n", "micro_f1", "macro_f1", "per_label"} <= out.keys()
+    assert out["n"] == 13 * 2 + 4
+    assert out["per_label"]["hardship_relief"].keys() == {"precision", "recall", "f1",
+                                                          "support"}
+    assert "top1_accuracy" not in out  # some examples have no label
+    single = write_jsonl(tmp_path / "single.jsonl", make_rows(seed=6, per_theme=2, negatives=0))
+    assert 0.0 <= evaluate(single, model=tiny_model)["top1_accuracy"] <= 1.0
+
+
+def test_unknown_label_warns_and_is_learned(tmp_path: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    rows = make_rows(per_theme=2, negatives=6)
+    extra = [{"id": f"new-{i}", "title": "", "text": "无人机表演点亮夜空，灯光秀吸引市民。",
+              "labels": ["drone_show"]} for i in range(3)]
+    data = write_jsonl(tmp_path / "d.jsonl", rows + extra)
+    with caplog.at_level(logging.WARNING):
+        train([data], out_dir=tmp_path / "m", cv=0)
+    assert "drone_show" in caplog.text
+    model = load_model(tmp_path / "m")
+    assert model.labels[-1] == "drone_show"
+    assert model.meta["training"]["examples_per_label"]["drone_show"] == 3
+
+
+def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+    base_ex = load_examples(tiny_model)
+    relabel = base_ex.ids[0]
+    new = [{"id": relabel, "title": "职工书屋", "text": "职工书屋举办读书分享会，书香满园。",
+            "labels": ["workers_culture"]},
+           {"id": "brand-new", "title": "", "text": "女职工权益保护专项集体合同签订。",
+            "labels": ["women_family", "rights_protection"]}]
+    data = write_jsonl(tmp_path / "new.jsonl", new)
+    result = train([data], out_dir=tmp_path / "m2", base=tiny_model, cv=3)
+    stored = load_examples(tmp_path / "m2")
+    assert len(stored.ids) == len(base_ex.ids) + 1
+    assert set(base_ex.ids) <= set(stored.ids) and "brand-new" in stored.ids
+    assert stored.labels[stored.ids.index(relabel)] == ["workers_culture"]
+    assert stored.ids.count(relabel) == 1
+    assert result["training"]["n_from_base"] == len(base_ex.ids) - 1
+    comp = result["base_comparison"]
+    assert comp["new_data"]["base"]["n"] == comp["new_data"]["new"]["n"] == 2
+    assert comp["base_cv"]["micro_f1"] is not None
+
+
+def test_cli_train_and_evaluate(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=6))
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["training"]["n_examples"] == 13 * 2 + 6
+    res = runner.invoke(app, ["evaluate", str(data), "--model", str(tmp_path / "m")])
+    assert res.exit_code == 0 and json.loads(res.stdout)["n"] == 32
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n", "utf-8")
+    res = runner.invoke(app, ["train", str(bad), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 1 and "bad.jsonl:1" in res.stderr and "Traceback" not in res.output
+    assert not (tmp_path / "x").exists()
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "x"), "--cv", "1"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["evaluate", str(data), "--model", "no-such-model"])
+    assert res.exit_code == 1 and "not found" in res.stderr
