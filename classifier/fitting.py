@@ -13,7 +13,14 @@ from sklearn.svm import LinearSVC
 
 from classifier.features import CharAnalyzer, FeatureSettings, word_analyzer
 
-__all__ = ["ESTIMATORS", "build_counts", "fit_combiner", "fit_linear", "idf_of"]
+__all__ = [
+    "ESTIMATORS",
+    "build_counts",
+    "fit_combiner",
+    "fit_linear",
+    "fit_term_prior",
+    "idf_of",
+]
 
 ESTIMATORS = ("logreg", "sgd", "svm")
 
@@ -128,3 +135,14 @@ def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
     w = lr.coef_[0]
     c = w[1:4] if use_lexicon else np.zeros(3)
     return np.asarray([w[0], *c, lr.intercept_[0]])
+
+
+def fit_term_prior(lex: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Shared [d0, d1, d2, e] of sigmoid(d . lex + e): how likely a theme is from its taxonomy
+    terms alone, pooled over all themes so that rare themes get a calibrated prior."""
+    z = lex.reshape(-1, 3)
+    yy = y.reshape(-1).astype(int)
+    if yy.min() == yy.max():
+        return np.asarray([0.0, 0.0, 0.0, -50.0])
+    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy)
+    return np.asarray([*lr.coef_[0], lr.intercept_[0]])

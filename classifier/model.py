@@ -70,10 +70,22 @@ class ThemeModel:
         return np.asarray(x @ self._coef_t, dtype=np.float64) + self.intercept
 
     def combine(self, margins: np.ndarray, lex: np.ndarray) -> np.ndarray:
-        """Probabilities from margins and term-hit features (n_docs, n_labels, 3)."""
-        a, c0, c1, c2, b = self.combiner
+        """Probabilities from margins and term-hit features (n_docs, n_labels, 3).
+
+        ``combiner`` is ``[a, c0, c1, c2, b]`` or, with a taxonomy prior,
+        ``[a, c0, c1, c2, b, d0, d1, d2, e]``: the prior ``sigmoid(d . lex + e)`` judges a theme
+        by its terms alone, and the score is the larger of the two. Themes with few training
+        examples have weak margins; the prior lets their terms speak for them (union pages
+        read differently from the People's Daily training text).
+        """
+        a, c0, c1, c2, b = self.combiner[:5]
         z = a * margins + c0 * lex[:, :, 0] + c1 * lex[:, :, 1] + c2 * lex[:, :, 2] + b
-        return _sigmoid(z)
+        proba = _sigmoid(z)
+        if self.combiner.shape[0] == 9:
+            d0, d1, d2, e = self.combiner[5:]
+            prior = _sigmoid(d0 * lex[:, :, 0] + d1 * lex[:, :, 1] + d2 * lex[:, :, 2] + e)
+            proba = np.maximum(proba, prior)
+        return proba
 
     def lexicon(self, docs: Sequence[str], titles: Sequence[str]) -> np.ndarray:
         """Term-hit features of composed documents and their normalized titles."""

@@ -25,7 +25,7 @@ from classifier.datasets import Example, read_examples
 from classifier.errors import DataError
 from classifier.features import FeatureSettings, FeatureSpace, compose, lexicon_counts
 from classifier.features import lexicon_features as _lexfeat
-from classifier.fitting import build_counts, fit_combiner, fit_linear, idf_of
+from classifier.fitting import build_counts, fit_combiner, fit_linear, fit_term_prior, idf_of
 from classifier.metrics import make_folds, report, tune_thresholds
 from classifier.model import ThemeModel
 from classifier.persist import StoredExamples, load_examples, load_model, save_model
@@ -119,7 +119,8 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
           taxonomy: str | Path | None = None, cv: int = 5, seed: int = 0,
           base: str | Path | None = None, skip_bad: bool = False,
           settings: FeatureSettings | None = None, estimator: str = "logreg", c: float = 10.0,
-          use_lexicon: bool = True, pseudo_weight: float = PSEUDO_WEIGHT) -> dict[str, Any]:
+          use_lexicon: bool = True, pseudo_weight: float = PSEUDO_WEIGHT,
+          term_prior: bool = True) -> dict[str, Any]:
     """Train a model on labelled files (plus ``base``'s examples), save it, return metrics."""
     t0 = time.perf_counter()
     settings = settings or FeatureSettings()
@@ -177,6 +178,8 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
             fs, coef, icpt = _fit(space0, counts[tr], y[tr], pseudo_counts, pseudo_y, opts)
             margins[te] = fs.weigh(counts[te]) @ coef.T + icpt
         combiner = fit_combiner(margins, lex, y, use_lex)
+        if use_lex and term_prior:
+            combiner = np.r_[combiner, fit_term_prior(lex, y)]
         probe = _probe(labels, space0, combiner, terms, groups)
         proba = probe.combine(margins, lex)
         thresholds = tune_thresholds(y, proba)
@@ -199,7 +202,7 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
         "examples_per_label": {lab: int(y[:, j].sum()) for j, lab in enumerate(labels)},
         "no_label": int((y.sum(1) == 0).sum()), "taxonomy_evidence": use_lex,
         "estimator": estimator, "C": c, "seed": seed, "seconds": seconds,
-        "pseudo_weight": pseudo_weight,
+        "pseudo_weight": pseudo_weight, "term_prior": bool(use_lex and term_prior and cv >= 2),
         "base": str(base) if base is not None else None,
         "n_word_features": len(fs.word_vocab), "n_char_features": len(fs.char_vocab),
     }
