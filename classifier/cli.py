@@ -161,6 +161,73 @@ def models(
 
 
 @app.command()
+def label(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, folders (searched recursively with --glob), .jsonl files of "
+                       "{id, title?, text} records, or - for stdin.", show_default=False),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", help="Write records to FILE (default: stdout)."),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--format", "-f", help="jsonl, or csv (labels and keywords joined "
+                          "with ';', scores and evidence as JSON strings).")
+    ] = "jsonl",
+    glob: Annotated[
+        str, typer.Option("--glob", help="File-name pattern for files found in folders.")
+    ] = "*.txt",
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Worker processes (default: all cores).",
+                     show_default=False),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip inputs already complete in --out; append "
+                           "the rest (after an interrupted run).")
+    ] = False,
+    no_split: NoSplit = False,
+    model: ModelOpt = "default",
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when "
+                     "stderr is a terminal).", show_default=False),
+    ] = None,
+    max_bytes: MaxBytes = 20 * 1024 * 1024,
+) -> None:
+    """Label many files or records: one record per article (JSONL or CSV) to --out or stdout.
+
+    Unreadable inputs become {"source", "error"} records and the run goes on. Ctrl-C stops
+    cleanly; rerun with --resume to finish. Exit codes: 0 all labelled, 3 some inputs failed,
+    2 usage error, 1 nothing labelled (e.g. the model cannot be loaded), 130/143 interrupted.
+    """
+    from classifier.batch import UsageError
+    from classifier.batch import label as label_inputs
+
+    try:
+        result = label_inputs(inputs or [], out=out, fmt=output, workers=workers,
+                              resume=resume, glob=glob, split=not no_split, model=model,
+                              max_bytes=max_bytes, progress=progress)
+    except UsageError as exc:
+        fail(exc, EXIT_USAGE)
+    except ClassifierError as exc:
+        fail(exc)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once, still without a traceback
+        warn("interrupted: stopped at once; rerun with --resume --out FILE to finish")
+        raise typer.Exit(130) from None
+    skipped = f", {result.skipped_tasks} tasks already done" if result.skipped_tasks else ""
+    warn(f"labelled {result.files} files, {result.articles} articles, {result.errors} errors "
+         f"in {result.seconds:.1f} s{skipped}")
+    if result.interrupted:
+        hint = f"rerun with --resume --out {out}" if out else "use --out FILE to be able to resume"
+        warn(f"interrupted by {result.interrupted}: every record written is complete; {hint}")
+        raise typer.Exit(143 if result.interrupted == "SIGTERM" else 130)
+    if result.errors:
+        raise typer.Exit(EXIT_FAILED if not result.articles else EXIT_PARTIAL)
+
+
+@app.command()
 def split(
     paths: Paths,
     no_split: NoSplit = False,
@@ -231,6 +298,89 @@ def summarize(
         raise typer.Exit(EXIT_PARTIAL)
 
 
+@app.command()
+def train(
+    data: Annotated[
+        list[str],
+        typer.Argument(help="Labelled files: JSONL {text, labels}, doccano JSONL, Label Studio "
+                            "JSON export, or CSV (text, labels separated by ; or |)."),
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", help="Directory to write the model to.")],
+    taxonomy: Annotated[
+        str | None,
+        typer.Option("--taxonomy", help="Taxonomy JSON (default: the packaged one)."),
+    ] = None,
+    cv: Annotated[
+        int, typer.Option("--cv", min=0, help="Cross-validation folds (0 = none; else >= 2).")
+    ] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Retrain on this model's stored examples plus DATA."),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
+    ] = False,
+    estimator: Annotated[
+        str, typer.Option("--estimator", help="Per-label linear model: logreg, sgd or svm.")
+    ] = "logreg",
+    c: Annotated[
+        float, typer.Option("--c", min=0.0, help="Inverse regularization (svm uses C/20).")
+    ] = 10.0,
+    char_hi: Annotated[
+        int, typer.Option("--char-hi", min=1, help="Longest character n-gram.")
+    ] = 2,
+    min_df: Annotated[
+        int, typer.Option("--min-df", min=1, help="Keep terms seen in at least this many rows.")
+    ] = 2,
+    word_weight: Annotated[
+        float, typer.Option("--word-weight", min=0.0, help="Weight of the word block.")
+    ] = 1.0,
+) -> None:
+    """Train a theme model and print its metrics as JSON."""
+    import logging
+
+    from classifier.train import train as train_model
+
+    if cv == 1:
+        warn("error: --cv must be 0 (no cross-validation) or at least 2")
+        raise typer.Exit(EXIT_USAGE)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="warning: %(message)s")
+    try:
+        base_dir = None
+        if base is not None:
+            from classifier.persist import resolve_model_dir
+
+            base_dir = resolve_model_dir(base)
+        from classifier.features import FeatureSettings
+
+        settings = FeatureSettings(char_hi=char_hi, min_df=min_df, word_weight=word_weight)
+        metrics = train_model(data, out_dir=out, taxonomy=taxonomy, cv=cv, seed=seed,
+                              base=base_dir, skip_bad=skip_bad, settings=settings,
+                              estimator=estimator, c=c)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[str, typer.Argument(help="A labelled file (any format `train` reads).")],
+    model: ModelOpt = "default",
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
+    ] = False,
+) -> None:
+    """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON)."""
+    from classifier.train import evaluate as evaluate_model
+
+    try:
+        result = evaluate_model(data, model=model, skip_bad=skip_bad)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+
+
 def _keyword_idf() -> Any:
     """The default model's word IDF for keywords, or None (term frequency) without a model."""
     from classifier.persist import load_model
@@ -240,6 +390,29 @@ def _keyword_idf() -> Any:
     except ClassifierError as exc:
         warn(f"note: keywords use term frequency only (no default model: {exc})")
         return None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    model: ModelOpt = "default",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes (each loads the model).")
+    ] = 1,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", min=1, help="Refuse larger request bodies (413).")
+    ] = 5 * 1024 * 1024,
+) -> None:
+    """Run the HTTP service (POST /classify, /summarize; GET /themes, /model, /health; docs
+    at /docs). SIGHUP or POST /admin/reload (loopback only) reloads the model; SIGTERM stops."""
+    from classifier.server import run_server
+
+    try:
+        run_server(host=host, port=port, model=model, workers=workers,
+                   max_body_bytes=max_body_bytes)
+    except ClassifierError as exc:
+        fail(exc)
 
 
 def main() -> None:

@@ -1,0 +1,240 @@
+"""HTTP service: FastAPI app factory with the classify/summarize/themes/model/health endpoints.
+
+``create_app()`` builds the app; ``classifier.server.run_server`` runs it under uvicorn
+(``classifier.server`` also holds the reloadable model and the body-size middleware).
+Behaviour (issue 6):
+
+- The model loads once per worker process, in the app's lifespan startup.
+- Endpoints doing CPU work are plain ``def`` functions, which FastAPI runs in its threadpool,
+  so analysis never blocks the event loop.
+- Reload (SIGHUP, or ``POST /admin/reload`` from a loopback client) loads the new model fully,
+  then swaps one reference; requests in flight keep the object they started with. A failed
+  reload keeps the old model and reports the error.
+- Bodies over ``max_body_bytes`` get 413 before parsing (``BodyLimit``, a pure ASGI middleware).
+- Empty text is not an error: an article with neither title nor text is left out, so an empty
+  ``text`` gives ``{"articles": []}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+
+from classifier.article import Article
+from classifier.errors import ClassifierError, InputError
+from classifier.server import BodyLimit, ModelHolder
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "MAX_BODY_ENV",
+    "MODEL_ENV",
+    "ClassifyRequest",
+    "SummarizeRequest",
+    "create_app",
+    "is_loopback",
+]
+
+# uvicorn configures this logger to stderr; our reload messages belong in the same server log.
+log = logging.getLogger("uvicorn.error")
+
+MODEL_ENV = "CLASSIFIER_MODEL"
+MAX_BODY_ENV = "CLASSIFIER_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_TEXTS = 1000
+
+
+class _Input(BaseModel):
+    """Fields shared by /classify and /summarize: one text or a list of texts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr | None = Field(None, description="One page or article of text.")
+    texts: list[StrictStr] | None = Field(
+        None, max_length=MAX_TEXTS, description="Several texts, each handled like `text`.")
+    title: StrictStr | None = Field(
+        None, description="Title of `text`; a titled text is one article (never split).")
+    split: StrictBool = Field(True, description="Split a page into its articles.")
+    sentences: int = Field(3, ge=1, le=50, strict=True, description="Summary: at most this "
+                           "many sentences.")
+    max_chars: int = Field(150, ge=2, le=10_000, strict=True,
+                           description="Summary: at most this many characters.")
+    method: Literal["lead", "textrank"] = Field("lead", description="Summary method.")
+    keywords: int = Field(5, ge=0, le=50, strict=True, description="Keywords per article.")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> _Input:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError('give exactly one of "text" (a string) or "texts" (a list of '
+                             'strings)')
+        if self.title is not None and self.texts is not None:
+            raise ValueError('"title" goes with "text", not with "texts"')
+        return self
+
+
+class ClassifyRequest(_Input):
+    """Body of POST /classify (the summary options shape each record's ``summary``)."""
+
+    top_terms: int = Field(5, ge=0, le=50, strict=True,
+                           description="Evidence terms per theme.")
+
+
+class SummarizeRequest(_Input):
+    """Body of POST /summarize."""
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a client address is a loopback address (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _articles(req: _Input) -> list[Article]:
+    """The request's texts as articles, empty ones left out."""
+    from classifier.pipeline import article_from_record, articles_from_text
+
+    if req.text is not None and req.title is not None:
+        found = [article_from_record({"title": req.title, "text": req.text}, source="<text>",
+                                     line=1)]
+    elif req.text is not None:
+        found = articles_from_text(req.text, source="<text>", split=req.split)
+    else:
+        found = [a for i, t in enumerate(req.texts or [])
+                 for a in articles_from_text(t, source=f"<texts[{i}]>", split=req.split)]
+    return [a for a in found if a.title or a.text]
+
+
+def _warm_up(holder: ModelHolder) -> None:
+    """Classify one sentence so the segmenter and normalizer load at startup (about a second),
+    not in the first client's request."""
+    from classifier.analyze import analyze
+    from classifier.pipeline import articles_from_text
+
+    analyze(articles_from_text("本报讯 职工技能大赛在广州举行。"), holder.model)
+
+
+def _holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def _sighup_handler(holder: ModelHolder, loop: asyncio.AbstractEventLoop,
+                    pending: set[asyncio.Future[Any]]) -> None:
+    """Run a reload in the threadpool; keep the future referenced until it is done."""
+    log.info("SIGHUP: reloading model %s", holder.spec)
+    future = loop.run_in_executor(None, holder.reload_logged)
+    pending.add(future)
+    future.add_done_callback(pending.discard)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    holder: ModelHolder = app.state.holder
+    if holder.current is None:
+        await asyncio.to_thread(holder.load)
+    await asyncio.to_thread(_warm_up, holder)
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Future[Any]] = set()
+    hup = getattr(signal, "SIGHUP", None)
+    installed = False
+    if hup is not None:
+        try:
+            # add_signal_handler only works in the main thread (as when uvicorn runs us);
+            # uvicorn itself uses signal.signal for SIGINT/SIGTERM only, so the two coexist.
+            loop.add_signal_handler(hup, _sighup_handler, holder, loop, pending)
+            installed = True
+        except (ValueError, RuntimeError, NotImplementedError):
+            log.debug("SIGHUP reload not available here (not the main thread)")
+    try:
+        yield
+    finally:
+        if installed and hup is not None:
+            loop.remove_signal_handler(hup)
+
+
+def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
+               holder: ModelHolder | None = None) -> FastAPI:
+    """The HTTP app. Without arguments (uvicorn's factory mode) settings come from the
+    ``CLASSIFIER_MODEL`` and ``CLASSIFIER_MAX_BODY_BYTES`` environment variables.
+
+    ``holder`` may carry an already loaded model (single-process mode loads it once, up front).
+    """
+    spec = model or os.environ.get(MODEL_ENV) or "default"
+    limit = max_body_bytes if max_body_bytes is not None else int(
+        os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
+    app = FastAPI(title="classifier", lifespan=_lifespan,
+                  description="Theme tagging and lead summaries for Chinese trade-union news.")
+    app.state.holder = holder or ModelHolder(spec)
+    app.add_middleware(BodyLimit, max_bytes=limit)
+    app.add_exception_handler(ClassifierError, _library_error)
+    _routes(app)
+    return app
+
+
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
+    status = 422 if isinstance(exc, InputError) else 500
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _routes(app: FastAPI) -> None:
+    # Plain ``def`` endpoints run in FastAPI's threadpool: analysis is CPU-bound.
+    @app.post("/classify", summary="Themes, scores, evidence, summary and keywords")
+    def classify(req: ClassifyRequest, request: Request) -> dict[str, Any]:
+        from classifier.analyze import Options, analyze
+
+        model = _holder(request).model  # one snapshot for the whole request
+        articles = _articles(req)
+        if not articles:
+            return {"articles": []}
+        options = Options(top_terms=req.top_terms, sentences=req.sentences,
+                          max_chars=req.max_chars, method=req.method, keywords=req.keywords)
+        return {"articles": analyze(articles, model, options)}
+
+    @app.post("/summarize", summary="Lead summary and keywords per article")
+    def summarize(req: SummarizeRequest, request: Request) -> dict[str, Any]:
+        from classifier.summarize import summary_record
+
+        model = _holder(request).model
+        return {"articles": [
+            summary_record(a, sentences=req.sentences, max_chars=req.max_chars,
+                           method=req.method, k=req.keywords, idf=model.word_idf)
+            for a in _articles(req)]}
+
+    @app.get("/themes", summary="The model's themes with Chinese and English names")
+    def themes(request: Request) -> dict[str, Any]:
+        return {"themes": _holder(request).model.label_names()}
+
+    @app.get("/model", summary="The model's meta.json")
+    def model_meta(request: Request) -> dict[str, Any]:
+        return dict(_holder(request).model.meta)
+
+    @app.get("/health", summary="Liveness, model name, label count, reload generation")
+    async def health(request: Request) -> dict[str, Any]:
+        return _holder(request).health()
+
+    @app.post("/admin/reload", summary="Reload the model from disk (loopback clients only)")
+    def admin_reload(request: Request) -> dict[str, Any]:
+        if not is_loopback(request.client.host if request.client else None):
+            raise HTTPException(403, "model reload is only accepted from loopback clients")
+        holder = _holder(request)
+        try:
+            holder.reload()
+        except ClassifierError as exc:
+            log.error("reload of %s failed, still serving generation %d: %s", holder.spec,
+                      holder.generation, exc)
+            raise HTTPException(500, f"reload failed, still serving generation "
+                                     f"{holder.generation}: {exc}") from exc
+        return {"status": "reloaded", **holder.health()}

@@ -1,0 +1,424 @@
+"""The HTTP service against a real uvicorn server on an ephemeral loopback port (issue 6).
+
+Most tests share one in-process server (uvicorn in a background thread, bound to a socket on
+127.0.0.1:0); the signal tests run ``python -m classifier serve`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from classifier.persist import load_model, save_model
+from classifier.serve import create_app, is_loopback
+from classifier.server import ModelHolder
+from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
+
+from .conftest import ROOT, seed_text
+
+LIMIT = 200_000  # body limit of the test server: small enough to test 413 cheaply
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals needed")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A private copy of the shipped model (or the tiny test model when none is shipped yet),
+    so reload tests may overwrite it."""
+    shipped = ROOT / "models" / "default"
+    source = shipped if (shipped / "meta.json").is_file() else request.getfixturevalue(
+        "tiny_model")
+    target = tmp_path_factory.mktemp("serve") / "model"
+    shutil.copytree(source, target)
+    return target
+
+
+class ThreadServer:
+    """uvicorn serving an app in a background thread on a socket bound to 127.0.0.1:0."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(model_dir: Path) -> Iterator[ThreadServer]:
+    with ThreadServer(create_app(str(model_dir), max_body_bytes=LIMIT)) as srv:
+        yield srv
+
+
+@pytest.fixture()
+def client(server: ThreadServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def page(chars: int = 3000) -> str:
+    """About ``chars`` characters of a real union page (seed 002)."""
+    return seed_text("002")[:chars]
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+def test_health_themes_model(client: httpx.Client, model_dir: Path) -> None:
+    model = load_model(model_dir)
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["labels"] == len(model.labels)
+    assert health["model"] == str(model_dir) and health["generation"] >= 1
+    themes = client.get("/themes").json()["themes"]
+    assert [t["id"] for t in themes] == model.labels
+    assert all(t["zh"] and t["en"] for t in themes)
+    meta = client.get("/model").json()
+    assert meta["files"] == model.meta["files"] and meta["created_at"] == model.meta["created_at"]
+    assert client.get("/docs").status_code == 200
+    assert "/classify" in client.get("/openapi.json").json()["paths"]
+
+
+def test_classify_text_gives_label_records(client: httpx.Client) -> None:
+    r = client.post("/classify", json={"text": page(), "top_terms": 2})
+    assert r.status_code == 200, r.text
+    articles = r.json()["articles"]
+    assert articles
+    first = articles[0]
+    assert list(first) == ["source", "id", "article", "title", "labels", "scores", "summary",
+                           "keywords", "evidence"]
+    assert first["source"] == "<text>" and first["id"] == "<text>#0"
+    assert set(first["labels"]) <= set(first["scores"])
+    assert first["summary"] and first["keywords"]
+    assert all(len(terms) <= 2 for terms in first["evidence"].values())
+
+
+def test_classify_matches_library(client: httpx.Client, model_dir: Path) -> None:
+    from classifier.analyze import Options, analyze
+    from classifier.pipeline import articles_from_text
+
+    expected = analyze(articles_from_text(page(), source="<text>"), load_model(model_dir),
+                       Options())
+    got = client.post("/classify", json={"text": page()}).json()["articles"]
+    assert json.loads(json.dumps(expected, ensure_ascii=False)) == got
+
+
+def test_classify_summary_and_keyword_options(client: httpx.Client) -> None:
+    body = {"text": page(), "sentences": 1, "max_chars": 40, "keywords": 2, "top_terms": 0}
+    (first, *_) = client.post("/classify", json=body).json()["articles"]
+    assert 0 < len(first["summary"]) <= 40 and len(first["keywords"]) <= 2
+    assert all(terms == [] for terms in first["evidence"].values())
+
+
+def test_classify_texts_title_and_split(client: httpx.Client) -> None:
+    texts = [page(1500), "", seed_text("003")[:1200]]
+    got = client.post("/classify", json={"texts": texts}).json()["articles"]
+    sources = [a["source"] for a in got]
+    assert "<texts[0]>" in sources and "<texts[2]>" in sources
+    assert "<texts[1]>" not in sources  # empty text: no article
+    titled = client.post("/classify",
+                         json={"text": "职工技能大赛在广州举行。", "title": "技能比武"})
+    (art,) = titled.json()["articles"]
+    assert art["title"] == "技能比武"
+    whole = client.post("/classify", json={"texts": [seed_text("001")], "split": False})
+    assert len(whole.json()["articles"]) == 1
+
+
+@pytest.mark.parametrize("body", [{"text": ""}, {"text": "  \n\t "}, {"texts": []},
+                                  {"texts": ["", " "]}])
+def test_empty_text_is_an_empty_result(client: httpx.Client, body: dict[str, Any]) -> None:
+    for path in ("/classify", "/summarize"):
+        r = client.post(path, json=body)
+        assert r.status_code == 200 and r.json() == {"articles": []}
+
+
+def test_summarize(client: httpx.Client) -> None:
+    r = client.post("/summarize", json={"text": page(), "sentences": 1, "max_chars": 60,
+                                        "method": "textrank"})
+    assert r.status_code == 200, r.text
+    (first, *_) = r.json()["articles"]
+    assert list(first) == ["source", "id", "article", "title", "summary", "keywords"]
+    assert 0 < len(first["summary"]) <= 60
+    many = client.post("/summarize", json={"texts": [page(800), page(1600)]}).json()
+    assert len(many["articles"]) >= 2
+
+
+# -- validation --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, content, needle", [
+    ("/classify", b'{"text": "abc"', "JSON decode error"),
+    ("/classify", b"not json", "JSON decode error"),
+    ("/classify", b"{}", "exactly one of"),
+    ("/classify", b'{"text": "a", "texts": ["b"]}', "exactly one of"),
+    ("/classify", b'{"text": 5}', "valid string"),
+    ("/classify", b'{"texts": "abc"}', "valid list"),
+    ("/classify", b'{"text": "a", "top_terms": "5"}', "valid integer"),
+    ("/classify", b'{"text": "a", "split": "yes"}', "valid boolean"),
+    ("/classify", b'{"text": "a", "top_terms": -1}', "greater than or equal"),
+    ("/classify", b'{"txt": "a"}', "Extra inputs"),
+    ("/classify", b'["a"]', "valid dictionary"),
+    ("/summarize", b'{"text": "a", "method": "best"}', "lead"),
+    ("/summarize", b'{"text": "a", "max_chars": 1}', "greater than or equal"),
+])
+def test_bad_requests_are_422(client: httpx.Client, path: str, content: bytes,
+                              needle: str) -> None:
+    r = client.post(path, content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert needle in json.dumps(r.json()["detail"])
+
+
+def test_body_over_limit_is_413_by_content_length(client: httpx.Client) -> None:
+    body = json.dumps({"text": "工" * LIMIT}).encode()  # \uXXXX escapes: 6 bytes a char
+    r = client.post("/classify", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+
+def _chunks(total: int, size: int = 16_384) -> Iterator[bytes]:
+    yield b'{"text": "'
+    for _ in range(total // size):
+        yield b"a" * size
+    yield b'"}'
+
+
+def test_chunked_body_over_limit_is_413(client: httpx.Client) -> None:
+    r = client.post("/classify", content=_chunks(2 * LIMIT),
+                    headers={"content-type": "application/json"})
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413
+
+
+def test_chunked_body_under_limit_is_served(client: httpx.Client) -> None:
+    r = client.post("/summarize", content=_chunks(LIMIT // 4),
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 200 and len(r.json()["articles"]) == 1
+
+
+# -- reload ------------------------------------------------------------------------------------
+
+def test_admin_reload_swaps_in_the_new_model(client: httpx.Client, model_dir: Path) -> None:
+    before = client.get("/health").json()["generation"]
+    model = load_model(model_dir)
+    model.meta["serve_test"] = "retrained"
+    save_model(model, model_dir)  # atomic replace of the directory, as `train` does
+    r = client.post("/admin/reload")
+    assert r.status_code == 200 and r.json()["generation"] == before + 1
+    assert client.get("/model").json()["serve_test"] == "retrained"
+
+
+def test_failed_reload_keeps_the_old_model(client: httpx.Client, model_dir: Path) -> None:
+    before = client.get("/health").json()["generation"]
+    meta = model_dir / "meta.json"
+    good = meta.read_bytes()
+    try:
+        meta.write_text("{broken", "utf-8")
+        r = client.post("/admin/reload")
+        assert r.status_code == 500 and "still serving generation" in r.json()["detail"]
+        health = client.get("/health").json()
+        assert health["generation"] == before and "meta.json" in health["last_error"]
+        assert client.post("/classify", json={"text": page(500)}).status_code == 200
+    finally:
+        meta.write_bytes(good)
+    assert client.post("/admin/reload").json()["generation"] == before + 1
+
+
+def test_reload_refused_for_non_loopback_clients(model_dir: Path) -> None:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(str(model_dir)),
+                                        client=("203.0.113.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await c.post("/admin/reload")
+
+    r = asyncio.run(call())
+    assert r.status_code == 403 and "loopback" in r.json()["detail"]
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("10.0.0.1")
+    assert not is_loopback(None) and not is_loopback("testclient")
+
+
+def test_reload_while_requests_are_in_flight(client: httpx.Client, server: ThreadServer) -> None:
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
+            for _ in range(200):  # bounded even if `stop` were never set
+                if stop.is_set():
+                    return
+                try:
+                    statuses.append(c.post("/classify", json={"text": page(1500)}).status_code)
+                except httpx.HTTPError as exc:
+                    errors.append(exc)
+
+    before = client.get("/health").json()["generation"]
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(6):
+            assert client.post("/admin/reload").status_code == 200
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not errors and statuses and set(statuses) == {200}
+    assert client.get("/health").json()["generation"] == before + 6
+
+
+def test_holder_swaps_one_reference(model_dir: Path) -> None:
+    holder = ModelHolder(model_dir)
+    assert holder.health()["status"] == "loading" and holder.generation == 0
+    first = holder.load()
+    kept = holder.model  # what a request in flight holds
+    second = holder.reload()
+    assert (first.generation, second.generation) == (1, 2)
+    assert holder.model is second.model and kept is first.model and kept is not holder.model
+
+
+# -- the real command in a subprocess: SIGHUP reload and SIGTERM --------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """``python -m classifier serve ARGS`` in its own process group, output to ``log`` (a file,
+    not a pipe: a full pipe would block the server's logging)."""
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "classifier", "serve", *args], cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the server's process group (master and workers) if it is still running."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def _wait_health(url: str, proc: subprocess.Popen[bytes], want: int = 1) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "server exited early"
+        try:
+            health: dict[str, Any] = httpx.get(url + "/health", timeout=2).json()
+            if health["generation"] >= want:
+                return health
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"no generation {want} at {url}/health within 30 s")
+
+
+def test_serve_command_sighup_reload_and_sigterm_exit(model_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    proc = _start(["--port", str(port), "--workers", "1", "--model", str(model_dir),
+                   "--max-body-bytes", "1000"], log)
+    try:
+        first = _wait_health(url, proc)
+        assert first["pid"] == proc.pid and first["generation"] == 1
+        assert httpx.post(url + "/classify", json={"text": "工" * 1000}).status_code == 413
+        os.kill(proc.pid, signal.SIGHUP)
+        second = _wait_health(url, proc, want=2)
+        assert second["loaded_at"] != first["loaded_at"]
+        assert httpx.post(url + "/classify", json={"text": page(200)}).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    finally:
+        _stop(proc)
+    text = log.read_text("utf-8")
+    assert proc.returncode == 0, text
+    assert "reloaded model" in text and "Traceback" not in text
+
+
+def test_serve_command_bad_model_is_a_clean_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert "not found" in result.output and "Traceback" not in result.output
+
+
+def _pids(url: str, tries: int) -> set[int]:
+    """Worker pids answering /health over fresh connections (the kernel spreads accepts)."""
+    return {int(httpx.get(url + "/health", timeout=5).json()["pid"]) for _ in range(tries)}
+
+
+@pytest.mark.slow
+def test_serve_command_two_workers_sighup_restarts_them(model_dir: Path,
+                                                        tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    proc = _start(["--port", str(port), "--workers", "2", "--model", str(model_dir)], log)
+    try:
+        _wait_health(url, proc)
+        deadline = time.monotonic() + 30
+        old: set[int] = set()
+        while len(old) < 2 and time.monotonic() < deadline:  # both workers are up
+            old |= _pids(url, 10)
+            time.sleep(0.2)
+        assert len(old) == 2 and proc.pid not in old
+        assert httpx.post(url + "/classify", json={"text": page(300)}).status_code == 200
+        os.kill(proc.pid, signal.SIGHUP)  # the master replaces its workers one by one
+        new: set[int] = set()
+        while (not new or new & old) and time.monotonic() < deadline + 30:
+            new = _pids(url, 10)
+            time.sleep(0.2)
+        assert new and not new & old
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0, log.read_text("utf-8")
+
+
+def test_serve_command_port_in_use_is_a_clean_error(model_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port), "--model",
+                                          str(model_dir)])
+    assert result.exit_code == 1, result.output
+    assert "could not start" in result.output and "Traceback" not in result.output
