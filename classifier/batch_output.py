@@ -1,0 +1,149 @@
+"""What ``label`` writes and shows: JSONL/CSV records, the ``--resume`` scan, progress.
+
+See ``classifier.batch`` for the resume contract this module implements.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from classifier.analyze import record_keys
+from classifier.errors import ClassifierError
+from classifier.inputs import chunk_of, iter_paths
+
+__all__ = ["CSV_COLUMNS", "FORMATS", "LabelProgress", "UsageError", "completed_tasks", "csv_header",
+           "format_records"]
+
+FORMATS = ("jsonl", "csv")
+CSV_COLUMNS = (*record_keys(), "error", "line")
+
+
+class UsageError(ClassifierError):
+    """The options cannot work together (e.g. ``resume`` without ``out``, unknown format)."""
+
+
+def _one_line(value: Any) -> str:
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
+def _csv_row(rec: dict[str, Any]) -> list[Any]:
+    if "error" in rec:
+        return [rec["source"], *[""] * 8, _one_line(rec["error"]), rec.get("line", "")]
+    return [rec["source"], _one_line(rec["id"]), rec["article"], _one_line(rec["title"]),
+            ";".join(rec["labels"]), json.dumps(rec["scores"], ensure_ascii=False),
+            _one_line(rec["summary"]), ";".join(map(_one_line, rec["keywords"])),
+            json.dumps(rec["evidence"], ensure_ascii=False), "", ""]
+
+
+def format_records(records: Sequence[dict[str, Any]], fmt: str) -> str:
+    """Records as output text: JSON lines, or CSV rows (without the header)."""
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(_csv_row(r) for r in records)
+    return buf.getvalue()
+
+
+def csv_header() -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(CSV_COLUMNS)
+    return buf.getvalue()
+
+
+def _line_key(raw: bytes, fmt: str) -> tuple[str, int]:
+    text = raw.decode("utf-8")
+    if fmt == "jsonl":
+        rec = json.loads(text)
+        source, article, line = rec["source"], rec.get("article"), rec.get("line")
+    else:
+        row = next(csv.reader([text]))
+        source = row[0]
+        article = int(row[2]) if row[2] else None
+        line = int(row[10]) if row[10] else None
+    if line is None and isinstance(article, int):
+        line = article + 1
+    return (str(source), chunk_of(str(source), line))
+
+
+def completed_tasks(out: Path, fmt: str) -> set[tuple[str, int]]:
+    """Keys of the tasks complete in ``out``; truncates the possibly partial last task."""
+    done: set[tuple[str, int]] = set()
+    header = csv_header().encode("utf-8") if fmt == "csv" else b""
+    with out.open("r+b") as fh:
+        offset = block_start = 0
+        last: tuple[str, int] | None = None
+        for number, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
+                break  # a partial line left by a hard kill
+            if number == 1 and header:
+                if raw != header:
+                    raise UsageError(f"{out} does not start with the CSV header of label "
+                                     "output; give a new --out or the right --format")
+                offset = block_start = len(raw)
+                continue
+            try:
+                key = _line_key(raw, fmt)
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise UsageError(f"{out}:{number}: not a {fmt} label record ({exc}); refusing "
+                                 "to resume into it (give a new --out or the right --format)"
+                                 ) from None
+            if key != last:
+                if last is not None:
+                    done.add(last)
+                last, block_start = key, offset
+            offset += len(raw)
+        fh.truncate(block_start)
+    return done
+
+
+class LabelProgress:
+    """Rich progress on stderr (files, articles/s, ETA by bytes), started at the first result.
+
+    Starting late matters: the worker pool forks at its first task, and forking while rich's
+    refresh thread runs could copy a held lock into a worker.
+    """
+
+    def __init__(self, enabled: bool, inputs: Sequence[str], glob: str, exclude: Path | None):
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+        self._t0 = time.perf_counter()
+        self._files = self._total = self._pending = 0
+        if enabled:  # a cheap walk (names and sizes only) gives the totals for the ETA
+            for name, _ in iter_paths(inputs, glob=glob, exclude=exclude):
+                self._files += 1
+                self._total += os.stat(name).st_size if os.path.isfile(name) else 0
+
+    def skip(self, nbytes: int) -> None:
+        """Count the bytes of a task skipped by --resume (shown with the next result)."""
+        self._pending += nbytes
+
+    def update(self, nbytes: int, *, files: int, articles: int, errors: int) -> None:
+        """Show one more finished task and the running totals."""
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+            self._task = self._bar.add_task("", total=self._total or None)
+            self._bar.start()
+        rate = articles / max(time.perf_counter() - self._t0, 1e-9)
+        self._bar.update(self._task, advance=nbytes + self._pending, description=(
+            f"{files}/{self._files} files · {articles} articles · {errors} errors · "
+            f"{rate:.0f} articles/s"))
+        self._pending = 0
+
+    def close(self) -> None:
+        """Stop the display (leaving its last state on screen)."""
+        if self._bar is not None:
+            self._bar.stop()

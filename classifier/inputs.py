@@ -1,0 +1,215 @@
+"""Input discovery for batch labelling: command-line inputs → a lazy stream of tasks.
+
+An input is a file, a directory (searched recursively for names matching a glob, ``*.txt`` by
+default), a ``.jsonl`` file of ``{"id", "title"?, "text"}`` records, or ``-`` for stdin.
+
+Everything here is lazy so memory stays flat in the number of files: directories are walked one
+at a time in sorted name order (deterministic output), and a JSONL file is read in chunks of
+``CHUNK_LINES`` physical lines. Symlinked directories are followed once: the real path of every
+directory entered is remembered, so a symlink loop (or two links to one folder) is not walked
+twice. An entry that cannot be read (a directory without permission, a dangling or looping
+symlink matching the glob) becomes a task carrying an error record, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from classifier.article import Article
+from classifier.errors import InputError
+from classifier.io import Decoded
+from classifier.pipeline import (
+    STDIN,
+    Failure,
+    article_from_record,
+    articles_from_decoded,
+    is_jsonl,
+    read_input,
+)
+
+__all__ = ["CHUNK_LINES", "WHOLE", "Task", "chunk_of", "iter_paths", "iter_tasks", "task_items"]
+
+# Physical lines per JSONL task. Chunk ids are derived from line numbers with this constant, so
+# the output of a run identifies which chunks are complete (see classifier.batch). Changing it
+# between an interrupted run and its resume is still safe: resume works at line granularity.
+CHUNK_LINES = 256
+# The chunk id of a whole-file task (text pages, stdin, an unreadable JSONL file).
+WHOLE = -1
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a text file, a chunk of JSONL lines, stdin text, or a ready error.
+
+    ``key`` = (source, chunk) identifies the task in the output for ``--resume``.
+    """
+
+    kind: str  # "file" | "jsonl" | "text" | "error"
+    source: str
+    chunk: int = WHOLE
+    first_line: int = 1  # 1-based number of lines[0] (jsonl)
+    lines: tuple[bytes, ...] = ()  # raw JSONL lines (jsonl)
+    text: str = ""  # decoded stdin text (text)
+    encoding: str = ""
+    error: str = ""  # the error message (error)
+    nbytes: int = 0  # input bytes covered, for progress and MB/s
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Where this task's records sit in the output: (source, chunk id)."""
+        return (self.source, self.chunk)
+
+
+def chunk_of(source: str, line: int | None) -> int:
+    """The chunk id of a record from ``source`` at 1-based JSONL ``line`` (WHOLE for pages)."""
+    if line is None or line < 1 or not is_jsonl(source):
+        return WHOLE
+    return (line - 1) // CHUNK_LINES
+
+
+def iter_paths(inputs: Iterable[str], *, glob: str = "*.txt",
+               exclude: Path | None = None) -> Iterator[tuple[str, str]]:
+    """Yield ``(name, error)`` per file input, in order; ``error`` is "" for readable entries.
+
+    Explicit files are taken whatever their name; directories contribute files matching
+    ``glob`` (on the file name). ``exclude`` (the output file) is never taken from a directory.
+    An input given twice on the command line is taken once.
+    """
+    seen_dirs: set[str] = set()
+    seen_args: set[str] = set()
+    skip = os.path.realpath(exclude) if exclude is not None else None
+    for name in inputs:
+        if name in seen_args:
+            continue
+        seen_args.add(name)
+        if name == STDIN:
+            yield name, ""
+        elif os.path.isdir(name):
+            yield from _walk(name, glob, seen_dirs, skip)
+        elif os.path.lexists(name):
+            yield name, ""
+        else:
+            yield name, f"{name}: no such file or directory"
+
+
+def _walk(top: str, glob: str, seen: set[str], skip: str | None) -> Iterator[tuple[str, str]]:
+    real = os.path.realpath(top)
+    if real in seen:  # a symlink loop or a second link to a folder already walked
+        return
+    seen.add(real)
+    try:
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield top, f"{top}: cannot list directory ({exc.strerror or exc})"
+        return
+    for entry in entries:
+        path = os.path.join(top, entry.name)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks; False for dangling or looping links
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _walk(path, glob, seen, skip)
+        elif fnmatchcase(entry.name, glob) and (skip is None or os.path.realpath(path) != skip):
+            yield path, ""
+
+
+def iter_tasks(inputs: Iterable[str], *, glob: str = "*.txt", max_bytes: int,
+               exclude: Path | None = None) -> Iterator[Task]:
+    """Tasks for every input, in input order (JSONL files streamed chunk by chunk)."""
+    for name, error in iter_paths(inputs, glob=glob, exclude=exclude):
+        if error:
+            yield Task("error", name, error=error)
+        elif name == STDIN:
+            yield _stdin_task(max_bytes)
+        elif is_jsonl(name):
+            yield from _jsonl_tasks(name)
+        else:
+            yield Task("file", name, nbytes=_size(name))
+
+
+def _size(name: str) -> int:
+    try:
+        return os.stat(name).st_size
+    except OSError:
+        return 0
+
+
+def _stdin_task(max_bytes: int) -> Task:
+    try:
+        decoded = read_input(STDIN, max_bytes=max_bytes)
+    except InputError as exc:
+        return Task("error", "<stdin>", error=str(exc))
+    return Task("text", decoded.source, text=decoded.text, encoding=decoded.encoding,
+                nbytes=len(decoded.text.encode("utf-8")))
+
+
+def _jsonl_tasks(name: str) -> Iterator[Task]:
+    """Chunks of a JSONL file; a file that cannot be opened or is empty is one error task."""
+    try:
+        fh = open(name, "rb")
+    except OSError as exc:
+        yield Task("error", name, error=f"{name}: cannot read ({exc.strerror or exc})")
+        return
+    try:
+        chunk: list[bytes] = []
+        number = 0
+        for number, raw in enumerate(fh, start=1):
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            chunk.append(raw)  # the worker refuses lines over max_bytes, naming the line
+            if number % CHUNK_LINES == 0:
+                yield _chunk_task(name, number, chunk)
+                chunk = []
+        if chunk:
+            yield _chunk_task(name, number, chunk)
+        elif number == 0:
+            yield Task("error", name, error=f"{name}: file is empty")
+    except OSError as exc:
+        yield Task("error", name, error=f"{name}: read failed ({exc.strerror or exc})")
+    finally:
+        fh.close()
+
+
+def _chunk_task(name: str, last: int, lines: list[bytes]) -> Task:
+    first = last - len(lines) + 1
+    return Task("jsonl", name, chunk=(first - 1) // CHUNK_LINES, first_line=first,
+                lines=tuple(lines), nbytes=sum(map(len, lines)))
+
+
+def task_items(task: Task, *, max_bytes: int, split: bool) -> list[Article | Failure]:
+    """The articles and failures of one task, in input order (runs in a worker)."""
+    if task.kind == "error":
+        return [Failure(task.source, task.error)]
+    if task.kind == "jsonl":
+        return [_jsonl_item(task.source, n, raw, max_bytes)
+                for n, raw in enumerate(task.lines, start=task.first_line) if raw.strip()]
+    try:
+        decoded = (Decoded(task.text, task.encoding, task.source) if task.kind == "text"
+                   else read_input(task.source, max_bytes=max_bytes))
+    except InputError as exc:
+        return [Failure(task.source, str(exc))]
+    return list(articles_from_decoded(decoded, split=split))
+
+
+def _jsonl_item(source: str, line: int, raw: bytes, max_bytes: int) -> Article | Failure:
+    where = f"{source}:{line}"
+    if len(raw) > max_bytes:
+        return Failure(source, f"{where}: record is over the {max_bytes:,}-byte limit; "
+                       "pass --max-bytes to raise it", line)
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Failure(source, f"{where}: not UTF-8; JSONL files must be UTF-8", line)
+    except json.JSONDecodeError as exc:
+        return Failure(source, f"{where}: invalid JSON ({exc.msg})", line)
+    try:
+        return article_from_record(record, source=source, line=line)
+    except InputError as exc:
+        return Failure(source, str(exc), line)
