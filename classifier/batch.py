@@ -272,6 +272,8 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
     """Label every input into ``out`` (stdout when None); see the module docstring.
 
     ``workers`` defaults to all cores (one process is used when there is only one task).
+    ``max_bytes`` limits each text file, and each record line of a JSONL file (JSONL files are
+    streamed, so their total size is not limited).
     ``progress`` defaults to whether stderr is a terminal. Raises ``UsageError`` (incl.
     ``NoInputsError``) for options that cannot work, ``ModelError`` when the model cannot be
     loaded, ``ClassifierError`` when the output cannot be written. Unreadable inputs become

@@ -52,6 +52,7 @@ def format_records(records: Sequence[dict[str, Any]], fmt: str) -> str:
 
 
 def csv_header() -> str:
+    """The CSV header line (written once, at the top of a new output)."""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(CSV_COLUMNS)
     return buf.getvalue()

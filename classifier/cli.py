@@ -322,7 +322,8 @@ def train(
         bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
     ] = False,
     estimator: Annotated[
-        str, typer.Option("--estimator", help="Per-label linear model: logreg, sgd or svm.")
+        str, typer.Option("--estimator", help="Per-label linear model: logreg, sgd, svm or nbsvm "
+                                             "(LinearSVC on NB log-count-ratio scaled features).")
     ] = "logreg",
     c: Annotated[
         float, typer.Option("--c", min=0.0, help="Inverse regularization (svm uses C/20).")

@@ -20,9 +20,10 @@ __all__ = [
     "fit_linear",
     "fit_term_prior",
     "idf_of",
+    "nb_ratios",
 ]
 
-ESTIMATORS = ("logreg", "sgd", "svm")
+ESTIMATORS = ("logreg", "sgd", "svm", "nbsvm")
 
 
 def _vectorize(docs: Sequence[str], analyzer: object) -> tuple[sp.csr_matrix, list[str]]:
@@ -110,14 +111,32 @@ def fit_linear(x: sp.csr_matrix, y: np.ndarray, weights: np.ndarray, *, estimato
         elif estimator == "sgd":
             est = SGDClassifier(loss="log_loss", alpha=1e-5 / c, class_weight="balanced",
                                 max_iter=50, tol=1e-4, random_state=seed)
-        elif estimator == "svm":
+        elif estimator in ("svm", "nbsvm"):
             est = LinearSVC(C=c / 20.0, class_weight="balanced", random_state=seed)
         else:
             raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
-        est.fit(x, yj, sample_weight=weights)
-        coef[j] = est.coef_[0]
+        if estimator == "nbsvm":
+            # Scaling feature f by r_f and fitting w is the same linear score as coef = w * r
+            # on the unscaled features, so prediction needs nothing new.
+            r = nb_ratios(x, yj, weights)
+            est.fit(x @ sp.diags(r), yj, sample_weight=weights)
+            coef[j] = est.coef_[0] * r
+        else:
+            est.fit(x, yj, sample_weight=weights)
+            coef[j] = est.coef_[0]
         intercept[j] = est.intercept_[0]
     return coef, intercept
+
+
+def nb_ratios(x: sp.csr_matrix, yj: np.ndarray, weights: np.ndarray,
+              alpha: float = 1.0) -> np.ndarray:
+    """NBSVM log-count ratios: log of (smoothed share of positive rows containing the term) over
+    (the same for negative rows), from binarized ``x`` (Wang & Manning 2012)."""
+    xb = sp.csr_matrix(x, copy=True)
+    xb.data[:] = 1.0
+    pos = np.asarray(xb.T @ (weights * (yj == 1))).ravel() + alpha
+    neg = np.asarray(xb.T @ (weights * (yj == 0))).ravel() + alpha
+    return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
 
 
 def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,

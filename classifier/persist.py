@@ -221,7 +221,8 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
     meta.update({
         "format_version": FORMAT_VERSION,
         "labels": model.label_names(),
-        "thresholds": {lab: float(t) for lab, t in zip(model.labels, model.thresholds, strict=True)},
+        "thresholds": {lab: float(t)
+                       for lab, t in zip(model.labels, model.thresholds, strict=True)},
         "features": space.settings.to_dict(),
         "lexicon_groups": model.term_groups,
         "files": {name: _sha256(root / name) for name in _FILES},

@@ -25,7 +25,14 @@ from classifier.datasets import Example, read_examples
 from classifier.errors import DataError
 from classifier.features import FeatureSettings, FeatureSpace, compose, lexicon_counts
 from classifier.features import lexicon_features as _lexfeat
-from classifier.fitting import build_counts, fit_combiner, fit_linear, fit_term_prior, idf_of
+from classifier.fitting import (
+    ESTIMATORS,
+    build_counts,
+    fit_combiner,
+    fit_linear,
+    fit_term_prior,
+    idf_of,
+)
 from classifier.metrics import make_folds, report, tune_thresholds
 from classifier.model import ThemeModel
 from classifier.persist import StoredExamples, load_examples, load_model, save_model
@@ -124,6 +131,10 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     """Train a model on labelled files (plus ``base``'s examples), save it, return metrics."""
     t0 = time.perf_counter()
     settings = settings or FeatureSettings()
+    if estimator not in ESTIMATORS:
+        raise DataError(f"estimator {estimator!r}: choose one of {', '.join(ESTIMATORS)}")
+    if c <= 0:
+        raise DataError(f"C={c}: must be > 0")
     examples, data_sha, skipped = _read_all(paths, skip_bad)
     if cv == 1 or cv < 0:
         raise DataError(f"cv={cv}: use 0 (no cross-validation) or at least 2 folds")

@@ -134,3 +134,52 @@ def test_cli_train_and_evaluate(tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = runner.invoke(app, ["evaluate", str(data), "--model", "no-such-model"])
     assert res.exit_code == 1 and "not found" in res.stderr
+
+
+def test_nb_ratios_favour_terms_of_the_positive_class() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from classifier.fitting import nb_ratios
+
+    x = sp.csr_matrix(np.array([[0.5, 0.0, 0.2], [0.9, 0.0, 0.1], [0.0, 0.7, 0.3]]))
+    r = nb_ratios(x, np.array([1, 1, 0]), np.ones(3))
+    assert r[0] > 0 > r[1]  # only in positives / only in negatives
+    # column 2 is in every row: smoothed shares 3/7 (positives) vs 2/5 (negatives)
+    assert abs(r[2] - np.log((3 / 7) / (2 / 5))) < 1e-12
+
+
+def test_nbsvm_coef_reproduces_the_scaled_fit() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC
+
+    from classifier.fitting import fit_linear, nb_ratios
+
+    rng = np.random.default_rng(0)
+    x = sp.random(40, 12, density=0.3, format="csr", random_state=1)
+    y = (rng.random((40, 1)) < 0.4).astype(np.int8)
+    coef, icpt = fit_linear(x, y, np.ones(40), estimator="nbsvm", c=20.0, seed=0)
+    r = nb_ratios(x, y[:, 0].astype(int), np.ones(40))
+    ref = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(x @ sp.diags(r), y[:, 0])
+    # The stored linear model scores raw features exactly like the model fitted on scaled ones.
+    np.testing.assert_allclose(x @ coef[0] + icpt[0], ref.decision_function(x @ sp.diags(r)),
+                               atol=1e-9)
+
+
+def test_cli_train_estimator_and_feature_options(tmp_path: Path) -> None:
+    from classifier.features import FeatureSettings
+
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=6))
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0",
+                              "--estimator", "nbsvm", "--c", "40", "--char-hi", "3",
+                              "--min-df", "1", "--word-weight", "0.6"])
+    assert res.exit_code == 0, res.output
+    model = load_model(tmp_path / "m")
+    assert model.features.settings == FeatureSettings(char_hi=3, min_df=1, word_weight=0.6)
+    assert model.meta["training"]["estimator"] == "nbsvm" and model.meta["training"]["C"] == 40
+    assert any(len(t) == 3 for t in model.features.char_vocab)
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "x"), "--cv", "0",
+                              "--estimator", "forest"])
+    assert res.exit_code == 1 and "'forest'" in res.stderr and "nbsvm" in res.stderr
+    assert "Traceback" not in res.output and not (tmp_path / "x").exists()
