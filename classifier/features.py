@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from classifier.charcount import MAX_N, CharCounter
 from classifier.normalize import normalize_text
 from classifier.tokens import char_ngrams, words
 
@@ -123,6 +124,7 @@ class FeatureSpace:
         self.word_idf = np.asarray(word_idf, dtype=np.float64)
         self.char_idf = np.asarray(char_idf, dtype=np.float64)
         self._char = CharAnalyzer(settings.char_lo, settings.char_hi)
+        self._char_counter: CharCounter | None = None
         self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
 
     @property
@@ -143,8 +145,16 @@ class FeatureSpace:
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts [words | chars] of composed documents."""
         wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
-        cc = _count_block([self._char(d) for d in docs], self.char_index)
-        return sp.hstack([wc, cc], format="csr")
+        return sp.hstack([wc, self._char_counts(docs)], format="csr")
+
+    def _char_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+        """Char n-gram counts: vectorized for n <= 3, string by string beyond."""
+        if self.settings.char_hi > MAX_N:
+            return _count_block([self._char(d) for d in docs], self.char_index)
+        if self._char_counter is None:  # built on first use: training builds many spaces
+            self._char_counter = CharCounter(self.char_vocab, self.settings.char_lo,
+                                             self.settings.char_hi)
+        return self._char_counter.counts(docs)
 
     def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """TF-IDF of count rows, each block L2-normalized and weighted."""

@@ -10,6 +10,7 @@ the headline names the topic. Ties go to the word seen first, so results are det
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +37,7 @@ def stopwords() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def is_candidate(word: str) -> bool:
     """Whether ``word`` may be a keyword: two characters or more, no stop word, no number."""
     return len(word) >= 2 and word not in stopwords() and not _NUMBER.match(word)
@@ -55,13 +57,13 @@ def keywords(
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    body = [w for w in words(normalize_text(text)) if is_candidate(w)]
-    head = [w for w in words(normalize_text(title)) if is_candidate(w)] if title else []
+    body = words(normalize_text(text))
+    head = words(normalize_text(title)) if title else []
+    # Count every token first and judge each distinct word once: labelling calls this for
+    # every article, and most tokens repeat.
     tf = Counter(body)
     tf.update(head)
-    first: dict[str, int] = {}
-    for i, w in enumerate(head + body):
-        first.setdefault(w, i)
+    first = {w: i for i, w in enumerate(dict.fromkeys([*head, *body]))}
     in_title = set(head)
 
     def score(word: str) -> tuple[float, int]:
@@ -70,4 +72,4 @@ def keywords(
             weight *= TITLE_BOOST
         return (-weight, first[word])
 
-    return sorted(tf, key=score)[:k]
+    return heapq.nsmallest(k, (w for w in tf if is_candidate(w)), key=score)

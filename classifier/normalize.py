@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -149,6 +150,25 @@ def normalize_line(line: str) -> str:
 
 
 def normalize_text(text: str) -> str:
+    """Clean a text for reading and featurization; see ``_normalize_text``.
+
+    Recent results are remembered: labelling an article normalizes the same (already
+    normalized) title and body again for features, keywords and summaries.
+    """
+    if len(text) > _CACHED_TEXT:
+        return _normalize_text(text)
+    return _normalize_text_cached(text)
+
+
+_CACHED_TEXT = 50_000
+
+
+@lru_cache(maxsize=512)
+def _normalize_text_cached(text: str) -> str:
+    return _normalize_text(text)
+
+
+def _normalize_text(text: str) -> str:
     """Clean a text for reading and featurization; keeps its line structure.
 
     Steps: repair out-of-step GB mojibake; NFC; drop control and zero-width characters; odd

@@ -72,14 +72,31 @@ def words(text: str) -> list[str]:
 
     A segment mixing word and other characters (rjieba keeps ``2022-05-25`` whole where jieba
     splits it) is split into its runs of word characters, which makes the two engines agree.
+    jieba never joins words across a line break, so lines are cut one by one and remembered:
+    labelling cuts the same paragraphs for the model and again for keywords.
     """
+    out: list[str] = []
+    for line in text.split("\n"):
+        out.extend(_line_words(line) if len(line) <= _CACHED_LINE else _cut_words(line))
+    return out
+
+
+_CACHED_LINE = 4000
+
+
+@lru_cache(maxsize=4096)
+def _line_words(line: str) -> tuple[str, ...]:
+    return _cut_words(line)
+
+
+def _cut_words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for tok in _rjieba().cut(text, True):
         if tok.isalnum():
             out.append(tok.lower())
         elif _WORDY.search(tok):
             out.extend(_RUN.findall(tok.lower()))
-    return out
+    return tuple(out)
 
 
 def char_ngrams(text: str, lo: int, hi: int) -> list[str]:
