@@ -1,7 +1,54 @@
-"""classifier: theme tagging and lead summaries for Chinese trade-union news."""
+"""classifier: theme tagging and lead summaries for Chinese trade-union news.
+
+The public API is re-exported here and imported on first use (PEP 562), so that
+``import classifier`` and the command line stay fast: scikit-learn is only ever imported by
+training, and numpy/scipy only when a model is used.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# public name -> module that defines it
+_EXPORTS = {
+    "Article": "classifier.article",
+    "Dropped": "classifier.article",
+    "ClassifierError": "classifier.errors",
+    "DataError": "classifier.errors",
+    "InputError": "classifier.errors",
+    "ModelError": "classifier.errors",
+    "normalize_text": "classifier.normalize",
+    "split_articles": "classifier.articles",
+    "read_articles": "classifier.pipeline",
+    "split_sentences": "classifier.sentences",
+    "Summary": "classifier.summarize",
+    "summarize": "classifier.summarize",
+    "keywords": "classifier.keywords",
+    "Prediction": "classifier.model",
+    "ThemeModel": "classifier.model",
+    "load_model": "classifier.persist",
+    "save_model": "classifier.persist",
+    "Options": "classifier.analyze",
+    "analyze": "classifier.analyze",
+    "classify": "classifier.analyze",
+    "train": "classifier.train",
+    "evaluate": "classifier.train",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
