@@ -51,7 +51,8 @@ class ThemeModel:
     def __init__(self, *, labels: list[str], names: dict[str, dict[str, str]],
                  features: FeatureSpace, coef: np.ndarray, intercept: np.ndarray,
                  combiner: np.ndarray, thresholds: np.ndarray, terms: list[str],
-                 term_groups: list[list[int]], meta: dict[str, Any] | None = None) -> None:
+                 term_groups: list[list[int]], meta: dict[str, Any] | None = None,
+                 prior_mask: np.ndarray | None = None) -> None:
         self.labels = list(labels)
         self.names = names
         self.features = features
@@ -62,6 +63,9 @@ class ThemeModel:
         self.terms = list(terms)
         self.term_groups = [list(g) for g in term_groups]
         self.meta: dict[str, Any] = dict(meta or {})
+        # Themes whose score may be raised by the taxonomy term prior (few training examples).
+        self.prior_mask = (np.ones(len(self.labels), dtype=bool) if prior_mask is None
+                           else np.asarray(prior_mask, dtype=bool))
         self._coef_t = np.ascontiguousarray(self.coef.T)
 
     # -- scoring -----------------------------------------------------------------------------
@@ -74,9 +78,10 @@ class ThemeModel:
 
         ``combiner`` is ``[a, c0, c1, c2, b]`` or, with a taxonomy prior,
         ``[a, c0, c1, c2, b, d0, d1, d2, e]``: the prior ``sigmoid(d . lex + e)`` judges a theme
-        by its terms alone, and the score is the larger of the two. Themes with few training
-        examples have weak margins; the prior lets their terms speak for them (union pages
-        read differently from the People's Daily training text).
+        by its terms alone, and for the themes in ``prior_mask`` (those with few training
+        examples, whose margins are weak) the score is the larger of the two: their terms
+        speak for them, which matters on union pages, which read differently from the
+        People's Daily training text.
         """
         a, c0, c1, c2, b = self.combiner[:5]
         z = a * margins + c0 * lex[:, :, 0] + c1 * lex[:, :, 1] + c2 * lex[:, :, 2] + b
@@ -84,7 +89,7 @@ class ThemeModel:
         if self.combiner.shape[0] == 9:
             d0, d1, d2, e = self.combiner[5:]
             prior = _sigmoid(d0 * lex[:, :, 0] + d1 * lex[:, :, 1] + d2 * lex[:, :, 2] + e)
-            proba = np.maximum(proba, prior)
+            proba = np.where(self.prior_mask, np.maximum(proba, prior), proba)
         return proba
 
     def lexicon(self, docs: Sequence[str], titles: Sequence[str]) -> np.ndarray:

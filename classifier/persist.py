@@ -148,6 +148,7 @@ def load_model(path_or_name: str | Path = "default") -> ThemeModel:
             intercept=arr["intercept"], combiner=arr["combiner"],
             thresholds=np.asarray([meta["thresholds"][lab] for lab in labels]),
             terms=vocab["terms"], term_groups=meta["lexicon_groups"], meta=meta,
+            prior_mask=arr.get("prior_mask"),
         )
     except (KeyError, TypeError, IndexError) as exc:
         raise ModelError(f"{root}: model files are incomplete or inconsistent ({exc!r})") from exc
@@ -203,7 +204,8 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
         {"word": space.word_vocab, "char": space.char_vocab, "terms": model.terms},
         ensure_ascii=False), "utf-8")
     np.savez_compressed(root / "arrays.npz", word_idf=space.word_idf, char_idf=space.char_idf,
-                        coef=model.coef, intercept=model.intercept, combiner=model.combiner)
+                        coef=model.coef, intercept=model.intercept, combiner=model.combiner,
+                        prior_mask=model.prior_mask.astype(np.uint8))
     if examples is None:
         examples = StoredExamples([], [], sp.csr_matrix((0, space.n_features)),
                                   np.zeros((0, len(model.terms)), np.float32),
