@@ -111,7 +111,7 @@ def _is_spam(text: str) -> bool:
     if len(parts) >= 3:
         hits = sum(1 for p in parts if _SPAM_WORDS.search(p))
         return hits * 2 >= len(parts)
-    return len(set(_SPAM_WORDS.findall(text))) >= 5 and "。" not in text
+    return "。" not in text and len(set(_SPAM_WORDS.findall(text))) >= 5
 
 
 def _split_lines(text: str) -> list[Para]:

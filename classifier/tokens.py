@@ -22,9 +22,6 @@ __all__ = [
     "words",
 ]
 
-# A token is kept when it holds at least one letter, digit or CJK character: punctuation,
-# spaces and symbols carry no theme evidence.
-_WORDY = re.compile(r"\w")
 # Char n-grams never cross punctuation or whitespace: runs of word characters only.
 _RUN = re.compile(r"[^\W_]+")
 
@@ -90,13 +87,10 @@ def _line_words(line: str) -> tuple[str, ...]:
 
 
 def _cut_words(text: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for tok in _rjieba().cut(text, True):
-        if tok.isalnum():
-            out.append(tok.lower())
-        elif _WORDY.search(tok):
-            out.extend(_RUN.findall(tok.lower()))
-    return tuple(out)
+    # Joining the segments with a newline (never a word character) and taking the runs of word
+    # characters keeps every all-alphanumeric segment whole, drops punctuation and spaces, and
+    # splits mixed segments into their runs, in one C-level pass instead of a loop per token.
+    return tuple(_RUN.findall("\n".join(_rjieba().cut(text, True)).lower()))
 
 
 def char_ngrams(text: str, lo: int, hi: int) -> list[str]:
