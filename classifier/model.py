@@ -40,6 +40,10 @@ class Prediction:
         }
 
 
+def _by_weight(item: tuple[str, float]) -> tuple[float, str]:
+    return (-item[1], item[0])
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
@@ -129,7 +133,12 @@ class ThemeModel:
         return out
 
     def _explain(self, x: sp.csr_matrix, row: int, label: int, k: int) -> list[list[Any]]:
-        """Top terms by coef x tf-idf; a word and the same-looking char n-gram are merged."""
+        """Top terms by coef x tf-idf; a word and the same-looking char n-gram are merged.
+
+        Words of two or more characters come first: a single character or a bigram that
+        straddles two words (``难职`` from 困难职工) explains nothing to a reader, so such
+        n-grams only fill the list when too few words contributed.
+        """
         if k <= 0:
             return []
         lo, hi = x.indptr[row], x.indptr[row + 1]
@@ -139,7 +148,11 @@ class ThemeModel:
         for c, w in zip(cols[contrib > 0], contrib[contrib > 0], strict=True):
             term = self.features.term(int(c))
             merged[term] = merged.get(term, 0.0) + float(w)
-        best = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        ranked = sorted(merged.items(), key=_by_weight)
+        words = self.features.word_index
+        best = [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] in words][:k]
+        if len(best) < k:
+            best += [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] not in words][:k - len(best)]
         return [[term, round(w, 4)] for term, w in best]
 
     def word_idf(self, word: str) -> float:

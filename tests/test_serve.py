@@ -376,8 +376,19 @@ def test_serve_command_bad_model_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def _pids(url: str, tries: int) -> set[int]:
-    """Worker pids answering /health over fresh connections (the kernel spreads accepts)."""
-    return {int(httpx.get(url + "/health", timeout=5).json()["pid"]) for _ in range(tries)}
+    """Worker pids answering /health over fresh connections (the kernel spreads accepts).
+
+    While uvicorn's master swaps a worker, a connection the exiting worker had just accepted
+    can be closed unanswered (uvicorn's multi-process restart, documented in SERVE_BENCH.md);
+    such a probe is simply not counted.
+    """
+    pids = set()
+    for _ in range(tries):
+        try:
+            pids.add(int(httpx.get(url + "/health", timeout=5).json()["pid"]))
+        except httpx.TransportError:
+            continue
+    return pids
 
 
 @pytest.mark.slow
