@@ -30,8 +30,8 @@ def model_summary(root: Path) -> dict[str, Any]:
         "package_version": meta.get("package_version"),
         "labels": [lab.get("id") if isinstance(lab, dict) else lab for lab in labels],
         "n_examples": training.get("n_examples"),
-        "examples_per_label": training.get("counts") or training.get("label_counts"),
-        "metrics": meta.get("cv_metrics") or meta.get("metrics"),
+        "examples_per_label": training.get("examples_per_label"),
+        "metrics": _headline(meta.get("cv_metrics") or {}),
     }
 
 
@@ -42,3 +42,9 @@ def list_models(directory: str | Path | None = None) -> list[dict[str, Any]]:
         raise ModelError(f"{base}: no such models directory; pass --dir or train a model "
                          "with `classifier train DATA --out models/NAME`")
     return [model_summary(p) for p in sorted(base.iterdir()) if (p / "meta.json").is_file()]
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The cross-validated figures worth a glance; per-theme tables stay in meta.json."""
+    keys = ("n", "folds", "micro_precision", "micro_recall", "micro_f1", "macro_f1")
+    return {k: metrics[k] for k in keys if k in metrics}
