@@ -125,6 +125,7 @@ class FeatureSpace:
         self.char_idf = np.asarray(char_idf, dtype=np.float64)
         self._char = CharAnalyzer(settings.char_lo, settings.char_hi)
         self._char_counter: CharCounter | None = None
+        self._idf_by_word: dict[str, float] | None = None
         self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
 
     @property
@@ -139,8 +140,9 @@ class FeatureSpace:
 
     def idf_of_word(self, word: str) -> float:
         """IDF of a word; unknown words get the largest IDF (rarest)."""
-        i = self.word_index.get(word.lower())
-        return self._max_idf if i is None else float(self.word_idf[i])
+        if self._idf_by_word is None:  # keywords ask for every distinct word of every article
+            self._idf_by_word = dict(zip(self.word_vocab, self.word_idf.tolist(), strict=True))
+        return self._idf_by_word.get(word.lower(), self._max_idf)
 
     def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts [words | chars] of composed documents."""

@@ -209,3 +209,17 @@ def test_cli_missing_file_is_a_partial_failure(tmp_path: Path) -> None:
     assert code == 3
     assert "nope.txt" in err
     assert json.loads(out)["source"].endswith("nope.txt")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from([*"工会职工劳模，。！？；：“”（）《》…\n "]), max_size=900),
+       st.integers(min_value=2, max_value=300), st.integers(min_value=1, max_value=5))
+def test_lead_window_gives_the_same_summary_as_splitting_everything(
+    text: str, max_chars: int, sentences: int
+) -> None:
+    from classifier import summarize as module
+
+    full = module.body_sentences(text)
+    expected = (module._fit(full, list(range(len(full))), sentences, max_chars, "lead")
+                if full else module.Summary("", (), "lead"))
+    assert summarize(text, sentences=sentences, max_chars=max_chars) == expected
