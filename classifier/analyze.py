@@ -59,7 +59,7 @@ def analyze(
             "labels": prediction.labels,
             "scores": prediction.scores,
             "summary": summary.text,
-            "keywords": keywords(article.text, k=opts.keywords, idf=model.word_idf,
+            "keywords": keywords(article.text, k=opts.keywords, idf=model.features.idf_of_word,
                                  title=article.title),
             "evidence": prediction.evidence,
         })

@@ -54,7 +54,13 @@ class CharCounter:
             raise ValueError(f"char n-gram range {lo}..{hi} is outside 1..{MAX_N}")
         self.lo, self.hi, self.width = lo, hi, len(vocab)
         self._keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for n in range(lo, hi + 1):
+        # Single characters: a direct table from code point to column (-1: not in the
+        # vocabulary) is several times faster than a binary search.
+        singles = [(ord(g), col) for col, g in enumerate(vocab) if len(g) == 1]
+        self._single = np.full(max((cp for cp, _ in singles), default=0) + 1, -1, np.int64)
+        for cp, col in singles:
+            self._single[cp] = col
+        for n in range(max(lo, 2), hi + 1):
             pairs = sorted((_key(g), col) for col, g in enumerate(vocab) if len(g) == n)
             keys = np.asarray([k for k, _ in pairs], dtype=np.int64)
             cols = np.asarray([c for _, c in pairs], dtype=np.int64)
@@ -72,6 +78,13 @@ class CharCounter:
         word = _is_word(cps)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
+        if self.lo == 1:
+            inside = word & (cps < self._single.shape[0])
+            col = np.full(cps.shape[0], -1, np.int64)
+            col[inside] = self._single[cps[inside]]
+            found = col >= 0
+            rows.append(row_of[found])
+            cols.append(col[found])
         for n, (keys, vocab_cols) in self._keys.items():
             if cps.shape[0] < n or keys.shape[0] == 0:
                 continue

@@ -65,11 +65,11 @@ def keywords(
     tf.update(head)
     first = {w: i for i, w in enumerate(dict.fromkeys([*head, *body]))}
     in_title = set(head)
-
-    def score(word: str) -> tuple[float, int]:
-        weight = tf[word] * (idf(word) if idf is not None else 1.0)
-        if word in in_title:
-            weight *= TITLE_BOOST
-        return (-weight, first[word])
-
-    return heapq.nsmallest(k, (w for w in tf if is_candidate(w)), key=score)
+    candidates = [w for w in tf if is_candidate(w)]
+    idfs = [idf(w) for w in candidates] if idf is not None else [1.0] * len(candidates)
+    # (-weight, first position, word): ties go to the word seen first.
+    ranked = [
+        (-tf[w] * x * (TITLE_BOOST if w in in_title else 1.0), first[w], w)
+        for w, x in zip(candidates, idfs, strict=True)
+    ]
+    return [w for _, _, w in heapq.nsmallest(k, ranked)]
