@@ -45,8 +45,9 @@ def analyze(
     over their thresholds, best first, and ``scores`` every theme's probability.
     """
     opts = options or Options()
+    # Article titles and texts are normalized already: skip the model's own pass.
     predictions = model.predict_many([(a.title, a.text) for a in articles],
-                                     top_terms=opts.top_terms)
+                                     top_terms=opts.top_terms, normalized=True)
     records = []
     for article, prediction in zip(articles, predictions, strict=True):
         summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,
@@ -60,7 +61,7 @@ def analyze(
             "scores": prediction.scores,
             "summary": summary.text,
             "keywords": keywords(article.text, k=opts.keywords, idf=model.features.idf_of_word,
-                                 title=article.title),
+                                 title=article.title, normalized=True),
             "evidence": prediction.evidence,
         })
     return records

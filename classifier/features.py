@@ -55,11 +55,16 @@ class FeatureSettings:
         return cls(**known)  # type: ignore[arg-type]
 
 
-def compose(title: str, text: str, title_weight: int) -> tuple[str, str]:
+def compose(title: str, text: str, title_weight: int, *,
+            normalized: bool = False) -> tuple[str, str]:
     """(document, normalized title): the document both analyzers read is the normalized
-    title repeated ``title_weight`` times, then the normalized text, one per line."""
-    title_n = normalize_text(title).replace("\n", " ").strip()
-    text_n = normalize_text(text)
+    title repeated ``title_weight`` times, then the normalized text, one per line.
+
+    ``normalized=True`` says both already went through ``normalize_text`` (an ``Article``'s
+    title and text always have), which saves two passes per article when labelling.
+    """
+    title_n = (title if normalized else normalize_text(title)).replace("\n", " ").strip()
+    text_n = text if normalized else normalize_text(text)
     parts = [title_n] * title_weight if title_n else []
     parts.append(text_n)
     return "\n".join(parts), title_n

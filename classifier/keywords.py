@@ -49,6 +49,7 @@ def keywords(
     k: int = 5,
     idf: Callable[[str], float] | None = None,
     title: str = "",
+    normalized: bool = False,
 ) -> list[str]:
     """The ``k`` best keywords of ``text`` (and ``title``), best first.
 
@@ -57,8 +58,10 @@ def keywords(
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    body = words(normalize_text(text))
-    head = words(normalize_text(title)) if title else []
+    if not normalized:  # an Article's text and title already are
+        text, title = normalize_text(text), normalize_text(title)
+    body = words(text)
+    head = words(title) if title else []
     # Count every token first and judge each distinct word once: labelling calls this for
     # every article, and most tokens repeat.
     tf = Counter(body)

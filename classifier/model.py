@@ -102,10 +102,11 @@ class ThemeModel:
         head = lexicon_counts(titles, self.terms)
         return lexicon_features(body, head, self.term_groups)
 
-    def predict_proba_many(self, items: Sequence[tuple[str, str]]) -> tuple[np.ndarray,
-                                                                            sp.csr_matrix]:
+    def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
+                           ) -> tuple[np.ndarray, sp.csr_matrix]:
         """(probabilities (n, n_labels), feature matrix) for (title, text) pairs."""
-        pairs = [compose(t, x, self.features.settings.title_weight) for t, x in items]
+        weight = self.features.settings.title_weight
+        pairs = [compose(t, x, weight, normalized=normalized) for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs)
         lex = self.lexicon(docs, [h for _, h in pairs])
@@ -116,12 +117,16 @@ class ThemeModel:
         """Themes of one article."""
         return self.predict_many([(title, text)], top_terms=top_terms)[0]
 
-    def predict_many(self, items: Sequence[tuple[str, str]],
-                     top_terms: int = 5) -> list[Prediction]:
-        """Themes of many (title, text) articles at once (vectorized sparse ops)."""
+    def predict_many(self, items: Sequence[tuple[str, str]], top_terms: int = 5, *,
+                     normalized: bool = False) -> list[Prediction]:
+        """Themes of many (title, text) articles at once (vectorized sparse ops).
+
+        ``normalized=True``: titles and texts already went through ``normalize_text`` (true of
+        every ``Article``), so it is not run again.
+        """
         if not items:
             return []
-        proba, x = self.predict_proba_many(items)
+        proba, x = self.predict_proba_many(items, normalized=normalized)
         out = []
         for i in range(proba.shape[0]):
             p = proba[i]
