@@ -11,8 +11,6 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
 from classifier.taxonomy import load_taxonomy
 
 OFF_TOPIC = [
@@ -62,11 +60,3 @@ def tiny_model_dir(root: str) -> tuple[Path, dict[str, object]]:
     data = write_jsonl(base / "tiny.jsonl", make_rows())
     metrics = train([data], out_dir=base / "tiny-model", cv=3, seed=0)
     return base / "tiny-model", metrics
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Directory of the tiny model (import this fixture into a test module to use it)."""
-    root = tmp_path_factory.getbasetemp() / "tiny-classifier"
-    root.mkdir(exist_ok=True)
-    return tiny_model_dir(str(root))[0]

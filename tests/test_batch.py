@@ -14,41 +14,11 @@ from classifier import batch, inputs
 from classifier.batch import NoInputsError, UsageError, label
 from classifier.batch_output import CSV_COLUMNS, completed_tasks
 
-from .classifier_fixtures import tiny_model  # noqa: F401 - a session fixture
-from .conftest import seed_path, seed_text
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """Parsed JSONL records of an output file, in order."""
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
-def big5_page() -> bytes:
-    """Seed 003 in traditional characters, encoded as Big5."""
-    import opencc
-
-    return opencc.OpenCC("s2t").convert(seed_text("003")).encode("big5", errors="replace")
-
-
-@pytest.fixture
-def mixed_folder(tmp_path: Path) -> Path:
-    """UTF-8, GB18030, UTF-16 and Big5 pages, a nested folder, empty and binary files, loops."""
-    root = tmp_path / "pages"
-    (root / "nested" / "deeper").mkdir(parents=True)
-    shutil.copy(seed_path("000"), root / "a_utf8.txt")
-    (root / "b_gb18030.txt").write_bytes(seed_text("001").encode("gb18030"))
-    (root / "nested" / "c_utf16.txt").write_bytes(seed_text("002").encode("utf-16"))
-    (root / "nested" / "deeper" / "d_big5.txt").write_bytes(big5_page())
-    (root / "e_empty.txt").write_bytes(b"")
-    (root / "f_binary.txt").write_bytes(bytes(range(256)) * 8)
-    (root / "g_ignored.md").write_text("不是 txt", "utf-8")
-    os.symlink("..", root / "nested" / "loop")  # a directory symlink back to the top
-    os.symlink("self.txt", root / "self.txt")  # a symlink to itself (ELOOP) matching the glob
-    return root
+from .conftest import read_records, seed_path, seed_text
 
 
 def test_mixed_folder_labels_good_pages_and_reports_bad_ones(
-        mixed_folder: Path, tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+        mixed_folder: Path, tiny_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     summary = label([str(mixed_folder)], out=out, workers=1, model=tiny_model, progress=False)
     records = read_records(out)
@@ -100,7 +70,7 @@ def jsonl_input(path: Path, n: int = 23) -> Path:
 
 
 def test_jsonl_records_keep_ids_and_bad_lines_become_errors(
-        tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path) -> None:
     src = jsonl_input(tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
     summary = label([str(src)], out=out, workers=1, model=tiny_model, progress=False)
@@ -114,7 +84,7 @@ def test_jsonl_records_keep_ids_and_bad_lines_become_errors(
 
 
 def test_two_workers_write_exactly_what_one_worker_writes(
-        mixed_folder: Path, tmp_path: Path, tiny_model: Path,  # noqa: F811
+        mixed_folder: Path, tmp_path: Path, tiny_model: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inputs, "CHUNK_LINES", 4)  # several chunks from one small JSONL file
     src = jsonl_input(tmp_path / "in.jsonl")
@@ -129,7 +99,7 @@ def test_two_workers_write_exactly_what_one_worker_writes(
 
 
 def test_resume_after_a_cut_anywhere_equals_an_uninterrupted_run(
-        tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inputs, "CHUNK_LINES", 4)
     pages = tmp_path / "pages"
     pages.mkdir()
@@ -153,7 +123,7 @@ def test_resume_after_a_cut_anywhere_equals_an_uninterrupted_run(
 
 
 def test_resume_skips_everything_when_complete_and_refuses_foreign_output(
-        tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path) -> None:
     src = jsonl_input(tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
     label([str(src)], out=out, workers=1, model=tiny_model, progress=False)
@@ -168,7 +138,7 @@ def test_resume_skips_everything_when_complete_and_refuses_foreign_output(
 
 
 def test_csv_output_one_row_per_record_and_resumable(
-        tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path) -> None:
     import csv
 
     src = jsonl_input(tmp_path / "in.jsonl")
@@ -195,7 +165,7 @@ def test_csv_output_one_row_per_record_and_resumable(
         label([str(src)], out=tmp_path / "in.jsonl", fmt="csv", resume=True, model=tiny_model)
 
 
-def test_glob_explicit_files_and_missing_inputs(tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+def test_glob_explicit_files_and_missing_inputs(tmp_path: Path, tiny_model: Path) -> None:
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "a.text").write_text(seed_text("000")[:600], "utf-8")
@@ -241,7 +211,7 @@ def test_unreadable_folder_becomes_an_error_entry(tmp_path: Path) -> None:
 
 
 def test_an_unexpected_error_on_one_input_becomes_an_error_record(
-        tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = batch.analyze
 
     def fragile(articles: Any, model: Any, options: Any = None) -> Any:

@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 
 from classifier.cli import app
 
-from .classifier_fixtures import tiny_model  # noqa: F401 - a session fixture
-from .conftest import ROOT, seed_path, seed_text
-from .test_batch import mixed_folder, read_records  # noqa: F401 - mixed_folder is a fixture
+from .conftest import ROOT, read_records, seed_path, seed_text
 
 runner = CliRunner()
 
@@ -28,7 +26,7 @@ def records_of(text: str) -> list[dict[str, Any]]:
 
 
 def test_label_folder_to_stdout_exit_3_with_error_records(
-        mixed_folder: Path, tiny_model: Path) -> None:  # noqa: F811
+        mixed_folder: Path, tiny_model: Path) -> None:
     result = runner.invoke(app, ["label", str(mixed_folder), "--model", str(tiny_model),
                                  "--workers", "2"])
     assert result.exit_code == 3, result.output
@@ -40,7 +38,7 @@ def test_label_folder_to_stdout_exit_3_with_error_records(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_label_out_file_csv_and_exit_0(tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+def test_label_out_file_csv_and_exit_0(tmp_path: Path, tiny_model: Path) -> None:
     out = tmp_path / "out.csv"
     result = runner.invoke(app, ["label", str(seed_path("000")), str(seed_path("003")),
                                  "--out", str(out), "--format", "csv", "-m", str(tiny_model),
@@ -52,7 +50,7 @@ def test_label_out_file_csv_and_exit_0(tmp_path: Path, tiny_model: Path) -> None
     assert len(lines) > 2
 
 
-def test_label_stdin(tiny_model: Path) -> None:  # noqa: F811
+def test_label_stdin(tiny_model: Path) -> None:
     result = runner.invoke(app, ["label", "-", "-m", str(tiny_model)],
                            input=seed_text("002").encode("utf-8"))
     assert result.exit_code == 0, result.output
@@ -67,7 +65,7 @@ def test_label_stdin(tiny_model: Path) -> None:  # noqa: F811
     (["label", "EMPTYDIR"], "no input files"),
 ])
 def test_label_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path,
-                                   tiny_model: Path) -> None:  # noqa: F811
+                                   tiny_model: Path) -> None:
     (tmp_path / "empty").mkdir()
     subst = {"SEED": str(seed_path("000")), "EMPTYDIR": str(tmp_path / "empty")}
     result = runner.invoke(app, [subst.get(a, a) for a in args] + ["-m", str(tiny_model)])
@@ -75,7 +73,7 @@ def test_label_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_label_exit_1_when_nothing_can_be_done(tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+def test_label_exit_1_when_nothing_can_be_done(tmp_path: Path, tiny_model: Path) -> None:
     bad_model = runner.invoke(app, ["label", str(seed_path("000")), "-m",
                                     str(tmp_path / "no-model")])
     assert bad_model.exit_code == 1 and "not found" in bad_model.stderr
@@ -130,7 +128,7 @@ def interrupt_after(proc: subprocess.Popen[str], out: Path, lines: int, sig: int
 
 
 def test_sigint_then_resume_gives_the_records_of_an_uninterrupted_run(
-        tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
+        tmp_path: Path, tiny_model: Path) -> None:
     pages = many_pages(tmp_path / "pages", 400)
     common = [str(pages), "-m", str(tiny_model), "--workers", "2", "--no-progress"]
     out = tmp_path / "out.jsonl"
@@ -153,7 +151,7 @@ def test_sigint_then_resume_gives_the_records_of_an_uninterrupted_run(
 
 
 def test_sigterm_stops_cleanly_with_complete_records(tmp_path: Path,
-                                                     tiny_model: Path) -> None:  # noqa: F811
+                                                     tiny_model: Path) -> None:
     pages = many_pages(tmp_path / "pages", 300)
     out = tmp_path / "out.jsonl"
     proc = run_label([str(pages), "-m", str(tiny_model), "--workers", "2", "--out", str(out)])

@@ -11,13 +11,12 @@ import numpy as np
 
 from classifier.model import Prediction
 from classifier.persist import load_model
-from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
 from tests.conftest import ROOT, seed_text
 
 TEXT = "市总工会举办职业技能竞赛，参赛选手在决赛中技术比武，展现岗位练兵成果。"
 
 
-def test_prediction_fields(tiny_model: Path) -> None:  # noqa: F811
+def test_prediction_fields(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     pred = model.predict("技能大赛决赛举行", TEXT, top_terms=3)
     assert isinstance(pred, Prediction)
@@ -37,7 +36,7 @@ def test_prediction_fields(tiny_model: Path) -> None:  # noqa: F811
     assert json.loads(json.dumps(pred.to_dict(), ensure_ascii=False))["labels"] == pred.labels
 
 
-def test_predict_many_equals_predict(tiny_model: Path) -> None:  # noqa: F811
+def test_predict_many_equals_predict(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     items = [("", TEXT), ("新闻速递", "股市小幅上涨，央行公布报告。"), ("", ""),
              ("工会爱心驿站", "户外劳动者在驿站休息，送温暖活动开展。")]
@@ -47,19 +46,19 @@ def test_predict_many_equals_predict(tiny_model: Path) -> None:  # noqa: F811
     assert model.predict_many([]) == []
 
 
-def test_off_topic_gets_no_theme(tiny_model: Path) -> None:  # noqa: F811
+def test_off_topic_gets_no_theme(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     pred = model.predict("新闻速递", "国家队在世界杯预选赛中击败对手。股市小幅上涨。")
     assert pred.labels == []
 
 
-def test_word_idf(tiny_model: Path) -> None:  # noqa: F811
+def test_word_idf(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     assert model.word_idf("从未出现过的词xyz") == float(model.features.word_idf.max())
     assert model.word_idf("总工会") < model.word_idf("从未出现过的词xyz")
 
 
-def test_top_terms_zero_gives_empty_evidence(tiny_model: Path) -> None:  # noqa: F811
+def test_top_terms_zero_gives_empty_evidence(tiny_model: Path) -> None:
     pred = load_model(tiny_model).predict("", TEXT, top_terms=0)
     assert pred.labels and all(v == [] for v in pred.evidence.values())
 

@@ -13,7 +13,6 @@ import pytest
 
 from classifier.errors import ModelError
 from classifier.persist import _sha256, load_examples, load_model, resolve_model_dir, save_model
-from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
 
 ITEMS = [("技能大赛", "参赛选手在决赛中技术比武。"), ("", "困难职工帮扶资金发放到位，金秋助学。")]
 
@@ -30,7 +29,7 @@ def _rehash(root: Path, name: str) -> None:
     (root / "meta.json").write_text(json.dumps(meta), "utf-8")
 
 
-def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:
     model = load_model(tiny_model)
     out = save_model(model, tmp_path / "again", load_examples(tiny_model))
     again = load_model(out)
@@ -40,7 +39,7 @@ def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:  
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
 
 
-def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> None:
     model = load_model(tiny_model)
     target = tmp_path / "target"
     target.mkdir()
@@ -51,7 +50,7 @@ def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
 
 
-def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     root = _copy(tiny_model, tmp_path)
     data = bytearray((root / "arrays.npz").read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -60,7 +59,7 @@ def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:  # n
         load_model(root)
 
 
-def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,  # noqa: F811
+def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,
                                             tmp_path: Path) -> None:
     root = _copy(tiny_model, tmp_path)
     buf = io.BytesIO()
@@ -76,7 +75,7 @@ def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,  # noqa: F811
         load_model(root)
 
 
-def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> None:
     root = _copy(tiny_model, tmp_path)
     meta = json.loads((root / "meta.json").read_text("utf-8"))
     meta["format_version"] = 99
@@ -92,7 +91,7 @@ def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> N
         load_model(tmp_path)
 
 
-def test_meta_contents(tiny_model: Path) -> None:  # noqa: F811
+def test_meta_contents(tiny_model: Path) -> None:
     meta = json.loads((tiny_model / "meta.json").read_text("utf-8"))
     for key in ("format_version", "package_version", "labels", "thresholds", "features",
                 "training", "cv_metrics", "created_at", "files"):

@@ -27,7 +27,6 @@ import uvicorn
 from classifier.persist import load_model, save_model
 from classifier.serve import create_app, is_loopback
 from classifier.server import ModelHolder
-from tests.classifier_fixtures import tiny_model  # noqa: F401  (session fixture)
 
 from .conftest import ROOT, seed_text
 

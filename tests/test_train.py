@@ -14,7 +14,7 @@ from classifier.datasets import read_examples
 from classifier.errors import DataError
 from classifier.persist import load_examples, load_model
 from classifier.train import evaluate, train
-from tests.classifier_fixtures import make_rows, tiny_model, write_jsonl  # noqa: F401
+from tests.classifier_fixtures import make_rows, write_jsonl
 
 runner = CliRunner()
 
@@ -65,14 +65,14 @@ def test_bad_csv(tmp_path: Path) -> None:
         read_examples(tmp_path / "nolab.csv")
 
 
-def test_tiny_model_metrics(tiny_model: Path) -> None:  # noqa: F811
+def test_tiny_model_metrics(tiny_model: Path) -> None:
     meta = load_model(tiny_model).meta
     cv = meta["cv_metrics"]
     assert cv["folds"] == 3 and cv["micro_f1"] > 0.8
     assert meta["training"]["n_examples"] == len(make_rows())
 
 
-def test_evaluate_keys(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_evaluate_keys(tiny_model: Path, tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "ev.jsonl", make_rows(seed=5, per_theme=2, negatives=4))
     out = evaluate(data, model=tiny_model)
     assert {"n", "micro_f1", "macro_f1", "per_label"} <= out.keys()
@@ -98,7 +98,7 @@ def test_unknown_label_warns_and_is_learned(tmp_path: Path,
     assert model.meta["training"]["examples_per_label"]["drone_show"] == 3
 
 
-def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> None:
     base_ex = load_examples(tiny_model)
     relabel = base_ex.ids[0]
     new = [{"id": relabel, "title": "职工书屋", "text": "职工书屋举办读书分享会，书香满园。",
