@@ -75,4 +75,14 @@ def keywords(
         (-tf[w] * x * (TITLE_BOOST if w in in_title else 1.0), first[w], w)
         for w, x in zip(candidates, idfs, strict=True)
     ]
-    return [w for _, _, w in heapq.nsmallest(k, ranked)]
+    return [_as_written(w, title, text) for _, _, w in heapq.nsmallest(k, ranked)]
+
+
+def _as_written(word: str, *texts: str) -> str:
+    """The keyword as the article writes it: tokens are lowercased (TCL, not tcl)."""
+    if word.isascii() and not word.isdigit():
+        for text in texts:
+            found = re.search(re.escape(word), text, flags=re.IGNORECASE)
+            if found:
+                return found.group(0)
+    return word

@@ -69,3 +69,8 @@ def test_keywords_are_distinct_candidates(text: str, k: int) -> None:
     assert len(set(top)) == len(top)
     assert all(is_candidate(w) for w in top)
     assert keywords(text, k=k) == top  # deterministic
+
+
+def test_latin_keywords_keep_the_article_s_casing() -> None:
+    text = "TCL公司工会开展志愿活动。TCL职工积极响应，TCL产业园捐赠衣物。"
+    assert "TCL" in keywords(text, k=3)
