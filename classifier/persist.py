@@ -66,15 +66,19 @@ def models_dir() -> Path:
 
 
 def resolve_model_dir(path_or_name: str | Path = "default") -> Path:
-    """A model directory from a path, or from a name under ``models/``."""
+    """A model directory from a path, or from a name under ``models/``.
+
+    Names are looked up in the repository's models/ (editable installs) and then in
+    ./models of the working directory (a regular install run from a checkout).
+    """
     p = Path(path_or_name)
     if p.is_dir():
         return p
     name = str(path_or_name)
     if "/" not in name and "\\" not in name and name not in ("", ".", ".."):
-        cand = models_dir() / name
-        if cand.is_dir():
-            return cand
+        for base in (models_dir(), Path.cwd() / "models"):
+            if (base / name).is_dir():
+                return base / name
     raise ModelError(f"model {str(path_or_name)!r} not found: give a model directory or a "
                      f"name under {models_dir()}")
 
