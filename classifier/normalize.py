@@ -61,6 +61,7 @@ _BRACKET_EMOJI = re.compile(rf"[（(] *[{_EMOJI}]+ *[)）]")
 # the run after it is GB18030 re-read one byte late, ending at the ASCII trail byte where the
 # decoder fell back into step (seed 001: 勢在必行?!比珖f(xié) for 勢在必行。”全國政協(xié)).
 _MOJIBAKE = re.compile(r"[?？][!！]([^\x00-\x7f]{1,40}[\x40-\x7e])")
+_UNLIKELY_STOP = re.compile(r"。[”’」』]?[，、；：]")
 _OLD_FE_ROW = [*range(0xFE50, 0xFE7F), *range(0xFE80, 0xFEA1)]
 
 _opencc: Any = None
@@ -106,6 +107,11 @@ def _repair_run(match: re.Match[str]) -> str:
         return match.group(0)
     if not fixed.startswith("。") or any(0xE000 <= ord(c) <= 0xF8FF for c in fixed):
         return match.group(0)
+    if _UNLIKELY_STOP.match(fixed):
+        # The first character's lead byte is lost; 。 is only a guess (the usual case). A
+        # full stop then a clause mark (。”，) says the guess is wrong: mark it unknown rather
+        # than invent a sentence end (seed 001: “六?!保瑥V is “六保”，廣, not “六。”，廣).
+        return "\ufffd" + fixed[1:]
     return fixed
 
 

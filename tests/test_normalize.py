@@ -71,3 +71,8 @@ def test_normalization_is_idempotent(text: str) -> None:
 def test_normalization_is_idempotent_on_any_text(text: str) -> None:
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+def test_an_unlikely_guessed_full_stop_is_marked_unknown() -> None:
+    # “六保”，廣 decoded out of step: the lead byte of 保 is lost, 。”， would be invented.
+    assert repair_mojibake("“六?!保瑥V東") == "“六\ufffd”，廣東"
