@@ -16,6 +16,7 @@ import csv
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,25 +84,45 @@ def _studio_task(task: Any, where: str, default_id: str) -> Example:
                    _labels(choices, where))
 
 
-def _read_jsonl(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
+def _collect(rows: Iterable[tuple[str, Any]], parse: Callable[[Any, str], Example],
+             skip_bad: bool) -> tuple[list[Example], int]:
+    """Parse ``(where, raw)`` rows; a bad one raises, or is skipped and counted."""
     out: list[Example] = []
     bad = 0
-    with path.open(encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{where}: invalid JSON ({exc.msg})") from exc
-                out.append(_record(obj, where, where))
-            except DataError:
-                if not skip_bad:
-                    raise
-                bad += 1
+    for where, raw in rows:
+        try:
+            out.append(parse(raw, where))
+        except DataError:
+            if not skip_bad:
+                raise
+            bad += 1
     return out, bad
+
+
+def _jsonl_row(line: str, where: str) -> Example:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: invalid JSON ({exc.msg})") from exc
+    return _record(obj, where, where)
+
+
+def _studio_row(task: Any, where: str) -> Example:
+    return _studio_task(task, where, where)
+
+
+def _csv_row(row: dict[str | None, Any], where: str) -> Example:
+    text, labels = row.get("text"), row.get("labels")
+    if text is None or labels is None or None in row:
+        raise DataError(f"{where}: wrong number of columns")
+    return Example(row.get("id") or where, row.get("title") or "", text,
+                   _labels(_SPLIT.split(labels), where))
+
+
+def _read_jsonl(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
+    with path.open(encoding="utf-8-sig") as f:
+        rows = ((f"{path}:{n}", line) for n, line in enumerate(f, 1) if line.strip())
+        return _collect(rows, _jsonl_row, skip_bad)
 
 
 def _read_studio(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
@@ -111,37 +132,19 @@ def _read_studio(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
         raise DataError(f"{path}: invalid JSON ({exc})") from exc
     if not isinstance(tasks, list):
         raise DataError(f"{path}: a Label Studio export is a JSON list of tasks")
-    out, bad = [], 0
-    for i, task in enumerate(tasks, 1):
-        where = f"{path}:task {i}"
-        try:
-            out.append(_studio_task(task, where, where))
-        except DataError:
-            if not skip_bad:
-                raise
-            bad += 1
-    return out, bad
+    rows = ((f"{path}:task {i}", task) for i, task in enumerate(tasks, 1))
+    return _collect(rows, _studio_row, skip_bad)
 
 
 def _read_csv(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
-    out, bad = [], 0
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
         fields = reader.fieldnames or []
         if "text" not in fields or "labels" not in fields:
             raise DataError(f"{path}:1: CSV needs 'text' and 'labels' columns, has {fields}")
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            text, labels = row.get("text"), row.get("labels")
-            if text is None or labels is None or None in row:
-                if not skip_bad:
-                    raise DataError(f"{where}: wrong number of columns")
-                bad += 1
-                continue
-            rid = row.get("id") or where
-            out.append(Example(rid, row.get("title") or "", text,
-                               _labels(_SPLIT.split(labels), where)))
-    return out, bad
+        # line_num is read as each row is produced, so it names that row's line.
+        rows = ((f"{path}:{reader.line_num}", row) for row in reader)
+        return _collect(rows, _csv_row, skip_bad)
 
 
 def read_examples(path: str | Path, *, skip_bad: bool = False) -> tuple[list[Example], int]:

@@ -54,6 +54,17 @@ def test_bad_row_names_file_and_line(tmp_path: Path, content: str, where: str) -
     assert bad == 1 and len(ex) == content.count("\n") - 1
 
 
+def test_bad_label_studio_task_names_its_number(tmp_path: Path) -> None:
+    good = {"data": {"text": "文本"}, "annotations": [{"result": [
+        {"type": "choices", "value": {"choices": ["workers_culture"]}}]}]}
+    p = tmp_path / "studio.json"
+    p.write_text(json.dumps([good, {"data": {}}, good]), "utf-8")
+    with pytest.raises(DataError, match=r"studio\.json:task 2"):
+        read_examples(p)
+    examples, bad = read_examples(p, skip_bad=True)
+    assert bad == 1 and len(examples) == 2
+
+
 def test_bad_csv(tmp_path: Path) -> None:
     p = tmp_path / "bad.csv"
     p.write_text("text,labels\n好,x\n坏,x,extra\n", "utf-8")
