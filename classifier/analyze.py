@@ -60,7 +60,7 @@ def analyze(
             "labels": prediction.labels,
             "scores": prediction.scores,
             "summary": summary.text,
-            "keywords": keywords(article.text, k=opts.keywords, idf=model.features.idf_of_word,
+            "keywords": keywords(article.text, k=opts.keywords, idf=model.word_idf,
                                  title=article.title, normalized=True),
             "evidence": prediction.evidence,
         })

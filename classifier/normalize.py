@@ -21,7 +21,6 @@ from typing import Any
 
 __all__ = [
     "mojibake_repairs",
-    "normalize_line",
     "normalize_text",
     "repair_mojibake",
     "to_simplified",
@@ -157,11 +156,6 @@ def _normalize(text: str) -> str:
     if "  " in text:
         text = _MULTI_SPACE.sub(" ", text)
     return text
-
-
-def normalize_line(line: str) -> str:
-    """Normalize one line (no newlines inside): see ``normalize_text``."""
-    return _normalize(line).strip()
 
 
 def normalize_text(text: str) -> str:

@@ -80,7 +80,7 @@ def resolve_model_dir(path_or_name: str | Path = "default") -> Path:
             if (base / name).is_dir():
                 return base / name
     raise ModelError(f"model {str(path_or_name)!r} not found: give a model directory or a "
-                     f"name under {models_dir()}")
+                     f"name under {models_dir()} or {Path.cwd() / 'models'}")
 
 
 def _sha256(path: Path) -> str:

@@ -163,7 +163,7 @@ def summary_record(
         "article": article.index,
         "title": article.title,
         "summary": summary.text,
-        "keywords": keywords(article.text, k=k, idf=idf, title=article.title),
+        "keywords": keywords(article.text, k=k, idf=idf, title=article.title, normalized=True),
     }
 
 
