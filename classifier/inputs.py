@@ -13,7 +13,6 @@ symlink matching the glob) becomes a task carrying an error record, never an exc
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from classifier.io import Decoded
 from classifier.pipeline import (
     STDIN,
     Failure,
-    article_from_record,
+    article_from_line,
     articles_from_decoded,
     is_jsonl,
     read_input,
@@ -204,12 +203,7 @@ def _jsonl_item(source: str, line: int, raw: bytes, max_bytes: int) -> Article |
         return Failure(source, f"{where}: record is over the {max_bytes:,}-byte limit; "
                        "pass --max-bytes to raise it", line)
     try:
-        record = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return Failure(source, f"{where}: not UTF-8; JSONL files must be UTF-8", line)
-    except json.JSONDecodeError as exc:
-        return Failure(source, f"{where}: invalid JSON ({exc.msg})", line)
-    try:
-        return article_from_record(record, source=source, line=line)
-    except InputError as exc:
-        return Failure(source, str(exc), line)
+    return article_from_line(text, source=source, line=line)

@@ -21,6 +21,7 @@ from classifier.normalize import normalize_text
 
 __all__ = [
     "Failure",
+    "article_from_line",
     "article_from_record",
     "articles_from_decoded",
     "articles_from_text",
@@ -78,20 +79,22 @@ def article_from_record(record: Any, *, source: str, line: int) -> Article:
     return replace(article, index=line - 1, id=key)
 
 
+def article_from_line(raw: str, *, source: str, line: int) -> Article | Failure:
+    """One JSONL line → its article, or a ``Failure`` naming the file and line."""
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return Failure(source, f"{source}:{line}: invalid JSON ({exc.msg})", line)
+    try:
+        return article_from_record(record, source=source, line=line)
+    except InputError as exc:
+        return Failure(source, str(exc), line)
+
+
 def _jsonl_articles(decoded: Decoded) -> Iterator[Article | Failure]:
     for number, raw in enumerate(decoded.text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield Failure(decoded.source, f"{decoded.source}:{number}: invalid JSON ({exc.msg})",
-                          number)
-            continue
-        try:
-            yield article_from_record(record, source=decoded.source, line=number)
-        except InputError as exc:
-            yield Failure(decoded.source, str(exc), number)
+        if raw.strip():
+            yield article_from_line(raw, source=decoded.source, line=number)
 
 
 def articles_from_decoded(decoded: Decoded, *, split: bool = True,
