@@ -71,7 +71,7 @@ def _opens_article(paras: list[Para], i: int, j: int, first: bool) -> bool:
         return False
     if first:
         return True
-    nxt = [p for p in paras[j:] if p.kind in (TEXT, CREDIT)]
+    nxt = _next_text_or_credit(paras, j)
     if not nxt:
         return False
     if nxt[0].kind == TEXT and (is_lead(nxt[0].text) or is_byline(nxt[0].text)):
@@ -84,6 +84,21 @@ def _opens_article(paras: list[Para], i: int, j: int, first: bool) -> bool:
         and is_terminal(nxt[0].text)
         and nxt[1].kind == CREDIT
     )
+
+
+def _next_text_or_credit(paras: list[Para], j: int, count: int = 2) -> list[Para]:
+    """The first ``count`` text or credit paragraphs from ``j`` on.
+
+    Only these matter; copying the page's whole rest for every candidate headline was
+    quadratic on long pages.
+    """
+    found: list[Para] = []
+    for k in range(j, len(paras)):
+        if paras[k].kind in (TEXT, CREDIT):
+            found.append(paras[k])
+            if len(found) == count:
+                break
+    return found
 
 
 def _new_draft(paras: list[Para], i: int, j: int) -> _Draft:
@@ -156,11 +171,13 @@ def _bigrams(text: str) -> set[str]:
     return {text[k : k + 2] for k in range(len(text) - 1)}
 
 
-def _overlap(line: str, body: list[str]) -> float:
-    grams = _bigrams(line)
-    if not grams:
-        return 0.0
-    return len(grams & _bigrams("".join(body[:2]))) / len(grams)
+def _share(grams: set[str], opening: set[str]) -> float:
+    """Share of a line's bigrams found in an article's opening."""
+    return len(grams & opening) / len(grams) if grams else 0.0
+
+
+def _opening(body: list[str]) -> set[str]:
+    return _bigrams("".join(body[:2]))
 
 
 def _rehome_titles(drafts: list[_Draft]) -> None:
@@ -168,13 +185,17 @@ def _rehome_titles(drafts: list[_Draft]) -> None:
     for k, orphan in enumerate(drafts):
         if orphan.title or not orphan.body:
             continue
+        owners = [m for m in range(k) if len(drafts[m].title) >= 2]
+        if not owners:  # the usual case (and every JSONL record): no bigrams to compute
+            continue
         best: tuple[float, int, int] | None = None
-        for m in range(k):
+        orphan_opening = _opening(orphan.body)  # once per orphan, not once per title line
+        for m in owners:
             owner = drafts[m]
-            if len(owner.title) < 2:
-                continue
+            owner_opening = _opening(owner.body)
             for n, line in enumerate(owner.title):
-                gain = _overlap(line, orphan.body) - _overlap(line, owner.body)
+                grams = _bigrams(line)
+                gain = _share(grams, orphan_opening) - _share(grams, owner_opening)
                 if gain >= 0.3 and (best is None or gain > best[0]):
                     best = (gain, m, n)
         if best:

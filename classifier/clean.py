@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from classifier.article import Dropped
-from classifier.normalize import mojibake_repairs, normalize_text
+from classifier.normalize import has_mojibake, mojibake_repairs, normalize_text
 
 __all__ = [
     "Para",
@@ -40,17 +40,25 @@ _LINK_HEADER = re.compile(
     r"热点新闻|最新新闻|相关链接|往期回顾|热门文章)[：:]?$"
 )
 _LINK_ITEM = re.compile(r"(\[详细\]|【详细】|\.\.\.|…)$|^【")
-_FURNITURE = re.compile(
+# Page furniture: labels that start a line, and view counters anywhere in it. Two patterns,
+# not one: a search for an alternation that mixes ^-anchored and free branches tries every
+# branch at every position, and this one ran on most lines.
+_FURNITURE_START = re.compile(
     r"^(责任编辑|编辑|责编|审核|校对|美编|值班编辑|稿件来源|信息来源|文章来源|来源)[：:]|"
-    r"(浏览量|阅读量|点击数|点击量|浏览次数)[：:]?\s*\d|^E-?mail[：:]|"
+    r"^E-?mail[：:]|"
     r"^(分享到|扫一扫|打印本页|关闭窗口|返回顶部|上一篇|下一篇|【字体|字号[：:])|^\[详细\]$|"
     r"^\d{4}年\d{1,2}月\d{1,2}日\s*(星期.)?\s*第?\d+版"
 )
+_FURNITURE_COUNT = re.compile(r"(浏览量|阅读量|点击数|点击量|浏览次数)[：:]?\s*\d")
 _MASTHEAD = re.compile(
     r"^(工人日报|南方工报|人民日报|劳动午报|中工网|中国工人|江苏工人报|浙江工人日报|四川工人日报|"
     r"天津工人报|河南工人日报|安徽工人日报|湖北日报|新华社)$"
 )
 _EMPTY_LABEL = re.compile(r"^(摘要|导读|核心提示|内容提要)[：:]?$")
+# Any line-start junk pattern: one C call rules out the four of them on an ordinary line.
+_JUNK_START = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (_LINK_HEADER, _FURNITURE_START, _MASTHEAD, _EMPTY_LABEL))
+)
 _SUMMARY_LABEL = re.compile(r"^[【\[]?(阅读提示|核心提示|内容提要|导读)[】\]]?[：:]?\s*(.*)$")
 _CAPTION = re.compile(r"^[■▲△▼◆□◇]")
 _CREDIT = re.compile(r"(摄(/\S{1,12})?|供图|资料图片?|图片由.{1,20}提供)$")
@@ -63,8 +71,10 @@ _ROLE = r"(本报|本刊)?(全媒体|特约|见习|实习)?(记者|通讯员|实
 _BYLINE = re.compile(rf"^({_ROLE}[：:]?\s*[\u4e00-\u9fff·]{{2,4}}(\s+|、|$))+$")
 _TRAILING_BYLINE = re.compile(r"^[（(][\u4e00-\u9fff·]{2,4}((\s+|、)[\u4e00-\u9fff·]{2,4})*[)）]$")
 _NOT_NAME = re.compile(r"获悉|表示|介绍|了解|报道|采访|发现|看到|日前|近日|说")
-_TERMINAL = re.compile(r"[。！？!?；;…]+[”’」』）)]*$")
-_FRAGMENT_END = re.compile(r"[\u3400-\u9fffA-Za-z0-9，、：（“‘《]$")
+# Sentence ends, and the closing marks that may follow them (see ``is_terminal``).
+_STOPS = "。！？!?；;…"
+_CLOSERS = "”’」』）)"
+_FRAGMENT_END = re.compile(r"[\u3400-\u9fffA-Za-z0-9，、：（“‘《]")  # matched on the last character
 
 
 @dataclass(frozen=True)
@@ -77,9 +87,16 @@ class Para:
     blank_before: bool = False
 
 
+def _before_end(text: str) -> str:
+    """The text without one final newline: where a regex ``$`` also matches."""
+    return text[:-1] if text.endswith("\n") else text
+
+
 def is_terminal(text: str) -> bool:
     """True when the text ends like a finished sentence (。！？； or … with closing marks)."""
-    return bool(_TERMINAL.search(text))
+    # The same as searching [。！？…]+[”’…]*$, without trying the regex at every position.
+    last = _before_end(text).rstrip(_CLOSERS)[-1:]
+    return bool(last) and last in _STOPS
 
 
 def looks_like_title(text: str) -> bool:
@@ -101,12 +118,14 @@ def is_byline(text: str) -> bool:
 
 def is_fragment(text: str) -> bool:
     """A body paragraph cut mid-sentence (by a page break), not a headline."""
-    if is_terminal(text) or not _FRAGMENT_END.search(text):
+    if not _FRAGMENT_END.match(_before_end(text)[-1:]) or is_terminal(text):
         return False
     return len(text) >= 40 or (len(text) >= 12 and bool(re.search(r"[，。、；]", text)))
 
 
 def _is_spam(text: str) -> bool:
+    if "|" not in text:  # the usual line: one part
+        return "。" not in text and len(set(_SPAM_WORDS.findall(text))) >= 5
     parts = [p for p in text.split("|") if p.strip()]
     if len(parts) >= 3:
         hits = sum(1 for p in parts if _SPAM_WORDS.search(p))
@@ -115,15 +134,13 @@ def _is_spam(text: str) -> bool:
 
 
 def _split_lines(text: str) -> list[Para]:
-    paras: list[Para] = []
-    blank = False
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line:
-            blank = True
-            continue
-        paras.append(Para(line, number, TEXT, blank))
-        blank = False
-    return paras
+    lines = text.split("\n")
+    # line n (1-based) follows a blank line when line n-1 exists and is empty
+    return [
+        Para(line, n, TEXT, n > 1 and not lines[n - 2])
+        for n, line in enumerate(lines, start=1)
+        if line
+    ]
 
 
 def _drop_junk(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
@@ -146,7 +163,9 @@ def _drop_junk(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
             dropped.append(Dropped(t, reason, p.line))
             mode = {"copyright": "copyright", "link_list": "links"}.get(reason, "")
             continue
-        kept.append(replace(p, kind=_layout_kind(t)))
+        kind = _layout_kind(t)
+        # dataclasses.replace costs several times a plain constructor call
+        kept.append(p if kind == p.kind else Para(t, p.line, kind, p.blank_before))
     return _mark_summaries(kept), dropped
 
 
@@ -155,9 +174,11 @@ def _junk_reason(t: str) -> str:
         return "spam"
     if _COPYRIGHT.search(t):
         return "copyright"
+    if not _JUNK_START.match(t):  # the usual line: only a view counter can still be junk
+        return "boilerplate" if len(t) <= 120 and _FURNITURE_COUNT.search(t) else ""
     if _LINK_HEADER.match(t):
         return "link_list"
-    if len(t) <= 120 and _FURNITURE.search(t):
+    if len(t) <= 120 and (_FURNITURE_START.match(t) or _FURNITURE_COUNT.search(t)):
         return "boilerplate"
     if _MASTHEAD.match(t):
         return "masthead"
@@ -169,9 +190,11 @@ def _junk_reason(t: str) -> str:
 def _layout_kind(t: str) -> str:
     if _CAPTION.match(t):
         return CAPTION
-    if len(t) <= 40 and _CREDIT.search(t) and not is_terminal(t):
+    if len(t) > 40:  # the usual paragraph: credits and labels are short
+        return TEXT
+    if _CREDIT.search(t) and not is_terminal(t):
         return CREDIT
-    if len(t) <= 40 and _SUMMARY_LABEL.match(t) and t.lstrip("【[").startswith(
+    if _SUMMARY_LABEL.match(t) and t.lstrip("【[").startswith(
         ("阅读提示", "核心提示", "内容提要", "导读")
     ):
         return SUMMARY_LABEL
@@ -223,19 +246,26 @@ def _continues(paras: list[Para], j: int) -> bool:
 
 def _dedupe(paras: list[Para]) -> tuple[list[Para], list[Dropped]]:
     """Drop exact repeats of earlier body paragraphs and tails contained in one."""
-    seen: list[str] = []
+    # "Contained in an earlier kept paragraph" is tested as "found in the body paragraphs
+    # before this one, joined by newlines" (which no paragraph holds): one bounded find
+    # instead of a loop. The same answer, because a dropped paragraph lies inside a kept
+    # one before it, so finding it in a dropped one means finding it in a kept one.
+    joined = "\n".join(p.text for p in paras if p.kind == TEXT)
+    start = 0  # offset of the current body paragraph in ``joined``
+    seen: set[str] = set()
     kept: list[Para] = []
     dropped: list[Dropped] = []
     for p in paras:
         t = p.text
-        if p.kind == TEXT and len(t) >= 10 and (
-            t in seen or (is_terminal(t) and any(t in s for s in seen))
-        ):
-            dropped.append(Dropped(t, "duplicate", p.line))
+        if p.kind != TEXT:
+            kept.append(p)
             continue
-        if p.kind == TEXT:
-            seen.append(t)
-        kept.append(p)
+        if len(t) >= 10 and (t in seen or (joined.find(t, 0, start) >= 0 and is_terminal(t))):
+            dropped.append(Dropped(t, "duplicate", p.line))
+        else:
+            seen.add(t)
+            kept.append(p)
+        start += len(t) + 1
     return kept, dropped
 
 
@@ -256,6 +286,8 @@ def clean_page(text: str) -> tuple[list[Para], list[Dropped]]:
 def _mojibake_notes(text: str) -> list[Dropped]:
     """Record repaired or unrepairable out-of-step decoding, so no change is silent."""
     notes: list[Dropped] = []
+    if not has_mojibake(text):  # no pattern match crosses a line end: one whole-text search
+        return notes
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if "!" not in line and "！" not in line:
             continue

@@ -70,13 +70,14 @@ def article_from_record(record: Any, *, source: str, line: int) -> Article:
     rid = record.get("id")
     key = str(rid) if rid is not None else f"{source}#{line}"
     (article,) = split_articles(text, source=source, split=False)
-    if title:
-        lines = tuple(t for t in normalize_text(title).split("\n") if t)
-        body = article.paragraphs
-        if article.title_lines:  # the text began with a title-like line: keep it as body
-            body = (*article.title_lines, *body)
-        article = replace(article, title_lines=lines, paragraphs=body)
-    return replace(article, index=line - 1, id=key)
+    if not title:
+        return replace(article, index=line - 1, id=key)
+    lines = tuple(t for t in normalize_text(title).split("\n") if t)
+    body = article.paragraphs
+    if article.title_lines:  # the text began with a title-like line: keep it as body
+        body = (*article.title_lines, *body)
+    # one replace, not two: it is a slow call, made for every JSONL record
+    return replace(article, title_lines=lines, paragraphs=body, index=line - 1, id=key)
 
 
 def article_from_line(raw: str, *, source: str, line: int) -> Article | Failure:
