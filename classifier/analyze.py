@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from classifier.article import Article
+from classifier.features import compose
 from classifier.io import DEFAULT_MAX_BYTES
 from classifier.keywords import keywords
 from classifier.model import ThemeModel
 from classifier.pipeline import Failure, articles_from_text, read_articles
 from classifier.summarize import summarize
+from classifier.tokens import count_words
 
 __all__ = ["Classified", "Options", "analyze", "classify", "record_keys"]
 
@@ -45,11 +47,17 @@ def analyze(
     over their thresholds, best first, and ``scores`` every theme's probability.
     """
     opts = options or Options()
+    # Each article is cut into words once: the model and the keywords share the counts.
+    weight = model.features.settings.title_weight
+    titles = [compose(a.title, "", weight, normalized=True)[1] for a in articles]
+    counts = [count_words(title, a.text) for title, a in zip(titles, articles, strict=True)]
     # Article titles and texts are normalized already: skip the model's own pass.
     predictions = model.predict_many([(a.title, a.text) for a in articles],
-                                     top_terms=opts.top_terms, normalized=True)
+                                     top_terms=opts.top_terms, normalized=True,
+                                     word_counts=counts)
+    scorer = model.keyword_scorer()
     records = []
-    for article, prediction in zip(articles, predictions, strict=True):
+    for article, prediction, words in zip(articles, predictions, counts, strict=True):
         summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,
                             method=opts.method)
         records.append({
@@ -60,8 +68,8 @@ def analyze(
             "labels": prediction.labels,
             "scores": prediction.scores,
             "summary": summary.text,
-            "keywords": keywords(article.text, k=opts.keywords, idf=model.word_idf,
-                                 title=article.title, normalized=True),
+            "keywords": keywords(article.text, k=opts.keywords, title=article.title,
+                                 normalized=True, scorer=scorer, counts=words),
             "evidence": prediction.evidence,
         })
     return records

@@ -32,11 +32,11 @@ Resume contract
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -46,7 +46,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
 from classifier.analyze import Options, analyze
@@ -66,6 +65,7 @@ from classifier.io import DEFAULT_MAX_BYTES
 from classifier.model import ThemeModel
 from classifier.persist import load_model, resolve_model_dir
 from classifier.pipeline import Failure
+from classifier.runtime import GC_THRESHOLD, StopSignals, labelling_gc
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "LabelSummary", "NoInputsError", "UsageError",
            "format_records", "label"]
@@ -157,6 +157,7 @@ def _init_worker(config: _Config) -> None:
     # cleanly and shuts the pool down, so workers must neither die mid-task nor print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    gc.set_threshold(*GC_THRESHOLD)  # a worker only labels: see classifier.runtime
     if _WORKER.get("model_dir") != config.model_dir:  # not inherited through fork: load it
         _WORKER["model"] = load_model(config.model_dir)
         _WORKER["model_dir"] = config.model_dir
@@ -204,33 +205,6 @@ def _pooled(tasks: Iterable[Task], config: _Config, workers: int,
                               "complete: rerun with --resume") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _StopSignals:
-    """SIGINT/SIGTERM set a flag checked between tasks; a second signal stops at once."""
-
-    def __init__(self) -> None:
-        self.caught = ""
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopSignals:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def stopped(self) -> bool:
-        """Whether a stop signal arrived."""
-        return bool(self.caught)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.caught:
-            raise KeyboardInterrupt
-        self.caught = signal.Signals(signum).name
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
 
 
 def _open_sink(out: Path | None, resume: bool, fmt: str) -> tuple[IO[str], bool]:
@@ -310,7 +284,7 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
     try:
         if header:
             sink.write(csv_header())
-        with _StopSignals() as sig:
+        with StopSignals() as sig, labelling_gc():
             results = (_inline(todo(), loaded, config, sig.stopped) if n == 1
                        else _pooled(todo(), config, n, sig.stopped))
             with closing(results):  # closing shuts the pool down now, not at garbage collection

@@ -1,4 +1,4 @@
-"""Features: TF-IDF over words and character n-grams, plus taxonomy term hits.
+"""Features: TF-IDF over words and character n-grams (term hits: ``classifier.lexicon``).
 
 Training fits vocabularies and IDF with scikit-learn (``classifier.train``); prediction uses
 ``FeatureSpace.transform``, a numpy/scipy re-implementation of ``TfidfVectorizer``
@@ -13,21 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import scipy.sparse as sp
 
 from classifier.charcount import MAX_N, CharCounter
 from classifier.normalize import normalize_text
-from classifier.tokens import char_ngrams, words
+from classifier.tokens import WordCounts, char_ngrams, words
 
 __all__ = [
     "CharAnalyzer",
     "FeatureSettings",
     "FeatureSpace",
+    "TermIndex",
     "compose",
-    "lexicon_counts",
-    "lexicon_features",
     "tfidf_block",
     "word_analyzer",
 ]
@@ -116,6 +116,14 @@ def tfidf_block(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return out
 
 
+@dataclass(frozen=True)
+class TermIndex:
+    """Per feature column: ``keys`` (the column of the word it reads as) and term ``lengths``."""
+
+    keys: np.ndarray
+    lengths: np.ndarray
+
+
 class FeatureSpace:
     """Fitted vocabularies + IDF: turns composed documents into the model's feature matrix."""
 
@@ -131,6 +139,7 @@ class FeatureSpace:
         self._char = CharAnalyzer(settings.char_lo, settings.char_hi)
         self._char_counter: CharCounter | None = None
         self._idf_by_word: dict[str, float] | None = None
+        self._term_index: TermIndex | None = None
         self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
 
     @property
@@ -143,16 +152,70 @@ class FeatureSpace:
         nw = len(self.word_vocab)
         return self.word_vocab[column] if column < nw else self.char_vocab[column - nw]
 
+    def term_index(self) -> TermIndex:
+        """Which feature columns read the same, and how long each column's term is (built once).
+
+        A word column keys itself; a char n-gram that spells a vocabulary word keys that
+        word's column, so explanations can merge the two.
+        """
+        if self._term_index is None:
+            nw = len(self.word_vocab)
+            keys = np.arange(self.n_features, dtype=np.int64)
+            for j, gram in enumerate(self.char_vocab):
+                i = self.word_index.get(gram)
+                if i is not None:
+                    keys[nw + j] = i
+            lengths = np.fromiter(map(len, chain(self.word_vocab, self.char_vocab)), np.int64,
+                                  self.n_features)
+            self._term_index = TermIndex(keys, lengths)
+        return self._term_index
+
     def idf_of_word(self, word: str) -> float:
         """IDF of a word; unknown words get the largest IDF (rarest)."""
         if self._idf_by_word is None:  # keywords ask for every distinct word of every article
             self._idf_by_word = dict(zip(self.word_vocab, self.word_idf.tolist(), strict=True))
         return self._idf_by_word.get(word.lower(), self._max_idf)
 
-    def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
-        """Raw term counts [words | chars] of composed documents."""
-        wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
+    def counts(self, docs: Sequence[str],
+               word_counts: Sequence[WordCounts] | None = None) -> sp.csr_matrix:
+        """Raw term counts [words | chars] of composed documents.
+
+        ``word_counts`` (``tokens.count_words`` of each document's normalized title and text)
+        gives the word block without cutting the documents again.
+        """
+        if word_counts is None:
+            wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
+        else:
+            wc = self._word_block(word_counts)
         return sp.hstack([wc, self._char_counts(docs)], format="csr")
+
+    def _word_block(self, word_counts: Sequence[WordCounts]) -> sp.csr_matrix:
+        """Word counts of composed documents from their articles' ``WordCounts``.
+
+        A composed document holds the title ``title_weight`` times, so a word counts
+        ``counts[w] + (title_weight - 1) * title[w]``; the title's words are the first keys.
+        """
+        keys: list[str] = []
+        extra: list[int] = []
+        lengths = np.empty(len(word_counts), dtype=np.int64)
+        for i, wc in enumerate(word_counts):
+            keys.extend(wc.counts)
+            extra.extend(wc.title.values())
+            extra.extend(repeat(0, len(wc.counts) - len(wc.title)))
+            lengths[i] = len(wc.counts)
+        n = len(keys)
+        cols = np.fromiter(map(self.word_index.get, keys, repeat(-1)), np.int64, n)
+        vals = np.fromiter(chain.from_iterable(wc.counts.values() for wc in word_counts),
+                           np.float64, n)
+        vals += (self.settings.title_weight - 1) * np.asarray(extra, dtype=np.float64)
+        keep = (cols >= 0) & (vals > 0)  # title_weight 0 drops title-only words
+        rows = np.repeat(np.arange(len(word_counts)), lengths)[keep]
+        indptr = np.zeros(len(word_counts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(word_counts)), out=indptr[1:])
+        mat = sp.csr_matrix((vals[keep], cols[keep].astype(np.int32), indptr),
+                            shape=(len(word_counts), len(self.word_vocab)))
+        mat.sort_indices()  # scikit-learn's order: the explanations iterate columns in order
+        return mat
 
     def _char_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
         """Char n-gram counts: vectorized for n <= 3, string by string beyond."""
@@ -170,37 +233,7 @@ class FeatureSpace:
         c = tfidf_block(counts[:, nw:], self.char_idf) * self.settings.char_weight
         return sp.hstack([w, c], format="csr")
 
-    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
-        """Feature matrix of composed documents."""
-        return self.weigh(self.counts(docs))
-
-
-def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
-    """Occurrences of each term in each (normalized) text: shape (n_docs, n_terms)."""
-    out = np.zeros((len(docs), len(terms)), dtype=np.float32)
-    for i, doc in enumerate(docs):
-        low = doc.lower()
-        for j, term in enumerate(terms):
-            if term in low:
-                out[i, j] = low.count(term)
-    return out
-
-
-def lexicon_features(body_hits: np.ndarray, title_hits: np.ndarray,
-                     groups: Sequence[Sequence[int]]) -> np.ndarray:
-    """Per-theme term evidence, shape (n_docs, n_themes, 3).
-
-    For each theme (a group of term columns): log(1 + occurrences), number of distinct terms
-    present (capped at 3) and whether a term is in the title. The combiner learns one weight
-    per feature shared by all themes, so themes with few examples borrow strength.
-    """
-    n = body_hits.shape[0]
-    out = np.zeros((n, len(groups), 3), dtype=np.float64)
-    for t, cols in enumerate(groups):
-        if not cols:
-            continue
-        b = body_hits[:, cols]
-        out[:, t, 0] = np.log1p(b.sum(axis=1))
-        out[:, t, 1] = np.minimum((b > 0).sum(axis=1), 3)
-        out[:, t, 2] = (title_hits[:, cols].sum(axis=1) > 0)
-    return out
+    def transform(self, docs: Sequence[str],
+                  word_counts: Sequence[WordCounts] | None = None) -> sp.csr_matrix:
+        """Feature matrix of composed documents (``word_counts``: see ``counts``)."""
+        return self.weigh(self.counts(docs, word_counts))

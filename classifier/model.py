@@ -2,7 +2,7 @@
 
 For theme t and a document: ``s_t = x . coef_t + intercept_t`` (TF-IDF features, fitted by
 ``classifier.train``), then ``p_t = sigmoid(a * s_t + c . lex_t + b)`` where ``lex_t`` are the
-theme's term-hit features (``features.lexicon_features``) and (a, c, b) are shared by all
+theme's term-hit features (``lexicon.lexicon_features``) and (a, c, b) are shared by all
 themes, fitted on cross-validated scores. Sharing lets a theme with two labelled examples still
 fire on its taxonomy terms. A theme is predicted when ``p_t >= threshold_t`` (tuned by CV).
 
@@ -18,7 +18,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.features import FeatureSpace, compose, lexicon_counts, lexicon_features
+from classifier.features import FeatureSpace, compose
+from classifier.keywords import KeywordScorer
+from classifier.lexicon import lexicon_counts, lexicon_features
+from classifier.tokens import WordCounts
 
 __all__ = ["Prediction", "ThemeModel"]
 
@@ -71,6 +74,7 @@ class ThemeModel:
         self.prior_mask = (np.ones(len(self.labels), dtype=bool) if prior_mask is None
                            else np.asarray(prior_mask, dtype=bool))
         self._coef_t = np.ascontiguousarray(self.coef.T)
+        self._keyword_scorer: KeywordScorer | None = None
 
     # -- scoring -----------------------------------------------------------------------------
     def linear_scores(self, x: sp.csr_matrix) -> np.ndarray:
@@ -103,12 +107,17 @@ class ThemeModel:
         return lexicon_features(body, head, self.term_groups)
 
     def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
+                           word_counts: Sequence[WordCounts] | None = None,
                            ) -> tuple[np.ndarray, sp.csr_matrix]:
-        """(probabilities (n, n_labels), feature matrix) for (title, text) pairs."""
+        """(probabilities (n, n_labels), feature matrix) for (title, text) pairs.
+
+        ``word_counts``: ``tokens.count_words`` of each normalized title and text, when the
+        caller has them already (labelling shares them with the keywords).
+        """
         weight = self.features.settings.title_weight
         pairs = [compose(t, x, weight, normalized=normalized) for t, x in items]
         docs = [d for d, _ in pairs]
-        x = self.features.transform(docs)
+        x = self.features.transform(docs, word_counts)
         lex = self.lexicon(docs, [h for _, h in pairs])
         return self.combine(self.linear_scores(x), lex), x
 
@@ -118,15 +127,17 @@ class ThemeModel:
         return self.predict_many([(title, text)], top_terms=top_terms)[0]
 
     def predict_many(self, items: Sequence[tuple[str, str]], top_terms: int = 5, *,
-                     normalized: bool = False) -> list[Prediction]:
+                     normalized: bool = False,
+                     word_counts: Sequence[WordCounts] | None = None) -> list[Prediction]:
         """Themes of many (title, text) articles at once (vectorized sparse ops).
 
         ``normalized=True``: titles and texts already went through ``normalize_text`` (true of
-        every ``Article``), so it is not run again.
+        every ``Article``), so it is not run again. ``word_counts``: see
+        ``predict_proba_many``.
         """
         if not items:
             return []
-        proba, x = self.predict_proba_many(items, normalized=normalized)
+        proba, x = self.predict_proba_many(items, normalized=normalized, word_counts=word_counts)
         out = []
         for i in range(proba.shape[0]):
             p = proba[i]
@@ -149,20 +160,38 @@ class ThemeModel:
         lo, hi = x.indptr[row], x.indptr[row + 1]
         cols, vals = x.indices[lo:hi], x.data[lo:hi]
         contrib = vals * self.coef[label, cols]
-        merged: dict[str, float] = {}
-        for c, w in zip(cols[contrib > 0], contrib[contrib > 0], strict=True):
-            term = self.features.term(int(c))
-            merged[term] = merged.get(term, 0.0) + float(w)
-        ranked = sorted(merged.items(), key=_by_weight)
-        words = self.features.word_index
-        best = [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] in words][:k]
+        pos = contrib > 0
+        # Columns are sorted, so a word's weight is added before its n-gram twin's.
+        index = self.features.term_index()
+        keys, where = np.unique(index.keys[cols[pos]], return_inverse=True)
+        weights = np.bincount(where, weights=contrib[pos], minlength=keys.shape[0])
+        readable = index.lengths[keys] >= 2
+        is_word = keys < len(self.features.word_vocab)
+        best = self._top(keys, weights, readable & is_word, k)
         if len(best) < k:
-            best += [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] not in words][:k - len(best)]
+            best += self._top(keys, weights, readable & ~is_word, k - len(best))
         return [[term, round(w, 4)] for term, w in best]
+
+    def _top(self, keys: np.ndarray, weights: np.ndarray, mask: np.ndarray, k: int,
+             ) -> list[tuple[str, float]]:
+        """The ``k`` heaviest (term, weight) pairs under ``mask``; ties in term order."""
+        idx = np.flatnonzero(mask)
+        if idx.shape[0] > k:  # only the terms that can make the top k need a Python sort
+            cutoff = -np.partition(-weights[idx], k - 1)[k - 1]
+            idx = idx[weights[idx] >= cutoff]
+        pairs = [(self.features.term(int(keys[i])), float(weights[i])) for i in idx.tolist()]
+        return sorted(pairs, key=_by_weight)[:k]
 
     def word_idf(self, word: str) -> float:
         """The model's IDF of a word (largest IDF for words it never saw)."""
         return self.features.idf_of_word(word)
+
+    def keyword_scorer(self) -> KeywordScorer:
+        """Keyword weights by this model's IDF, precomputed for its vocabulary (built once)."""
+        if self._keyword_scorer is None:
+            self._keyword_scorer = KeywordScorer.for_vocabulary(self.features.word_vocab,
+                                                                self.word_idf)
+        return self._keyword_scorer
 
     def label_names(self) -> list[dict[str, str]]:
         """Labels with their Chinese and English names."""

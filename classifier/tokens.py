@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 __all__ = [
+    "WordCounts",
     "char_ngrams",
+    "count_words",
     "cut",
     "load_jieba_reference",
     "user_dictionary",
@@ -69,28 +74,39 @@ def words(text: str) -> list[str]:
 
     A segment mixing word and other characters (rjieba keeps ``2022-05-25`` whole where jieba
     splits it) is split into its runs of word characters, which makes the two engines agree.
-    jieba never joins words across a line break, so lines are cut one by one and remembered:
-    labelling cuts the same paragraphs for the model and again for keywords.
+    jieba never joins words across a line break, so the whole text is cut at once.
     """
-    out: list[str] = []
-    for line in text.split("\n"):
-        out.extend(_line_words(line) if len(line) <= _CACHED_LINE else _cut_words(line))
-    return out
+    tokens = _rjieba().cut(text, True)
+    if text.lower() != text:  # one C-level pass instead of a call per token
+        tokens = "\n".join(tokens).lower().split("\n")
+    # Judge each distinct token once, in Python; the per-token work stays in C. ``isalnum`` is
+    # the ``[^\\W_]`` of ``_RUN``: most tokens are one run, punctuation is none.
+    distinct = set(tokens)
+    if not any(_RUN.search(t) for t in distinct if not t.isalnum()):
+        return list(filter(str.isalnum, tokens))
+    runs = {t: (t,) if t.isalnum() else tuple(_RUN.findall(t)) for t in distinct}
+    return list(chain.from_iterable(map(runs.__getitem__, tokens)))
 
 
-_CACHED_LINE = 4000
+@dataclass(frozen=True)
+class WordCounts:
+    """Word counts of one article, cut once and shared by the model and the keywords.
+
+    ``counts`` holds title and body words together, in first-seen order with the title's
+    words first (the first ``len(title)`` keys are exactly the title's distinct words);
+    ``title`` counts the title's words alone.
+    """
+
+    counts: dict[str, int]
+    title: dict[str, int]
 
 
-@lru_cache(maxsize=4096)
-def _line_words(line: str) -> tuple[str, ...]:
-    return _cut_words(line)
-
-
-def _cut_words(text: str) -> tuple[str, ...]:
-    # Joining the segments with a newline (never a word character) and taking the runs of word
-    # characters keeps every all-alphanumeric segment whole, drops punctuation and spaces, and
-    # splits mixed segments into their runs, in one C-level pass instead of a loop per token.
-    return tuple(_RUN.findall("\n".join(_rjieba().cut(text, True)).lower()))
+def count_words(title: str, text: str) -> WordCounts:
+    """Cut a normalized title and text once and count their words."""
+    head = Counter(words(title)) if title else Counter()
+    both = Counter(head)
+    both.update(words(text))
+    return WordCounts(both, head)
 
 
 def char_ngrams(text: str, lo: int, hi: int) -> list[str]:

@@ -23,8 +23,7 @@ import scipy.sparse as sp
 from classifier import __version__
 from classifier.datasets import Example, read_examples
 from classifier.errors import DataError
-from classifier.features import FeatureSettings, FeatureSpace, compose, lexicon_counts
-from classifier.features import lexicon_features as _lexfeat
+from classifier.features import FeatureSettings, FeatureSpace, compose
 from classifier.fitting import (
     ESTIMATORS,
     build_counts,
@@ -33,6 +32,8 @@ from classifier.fitting import (
     fit_term_prior,
     idf_of,
 )
+from classifier.lexicon import lexicon_counts
+from classifier.lexicon import lexicon_features as _lexfeat
 from classifier.metrics import make_folds, report, tune_thresholds
 from classifier.model import ThemeModel
 from classifier.persist import StoredExamples, load_examples, load_model, save_model

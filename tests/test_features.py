@@ -15,10 +15,10 @@ from classifier.features import (
     FeatureSettings,
     FeatureSpace,
     compose,
-    lexicon_counts,
-    lexicon_features,
     word_analyzer,
 )
+from classifier.normalize import normalize_text
+from classifier.tokens import count_words
 from tests.conftest import SEEDS
 
 
@@ -75,20 +75,28 @@ def test_empty_document_gives_zero_row() -> None:
     assert x[0].nnz == 0 and np.allclose(x[1].toarray(), [[1.0, 1.0]])
 
 
-def test_lexicon_features() -> None:
-    terms = ["劳模", "工匠精神", "骑手"]
-    body = lexicon_counts(["劳模劳模弘扬工匠精神", "外卖骑手"], terms)
-    head = lexicon_counts(["劳模", ""], terms)
-    assert body.tolist() == [[2, 1, 0], [0, 0, 1]]
-    lex = lexicon_features(body, head, [[0, 1], [2], []])
-    assert lex.shape == (2, 3, 3)
-    assert np.isclose(lex[0, 0, 0], np.log1p(3)) and lex[0, 0, 1] == 2 and lex[0, 0, 2] == 1
-    assert lex[1, 1, 1] == 1 and lex[1, 1, 2] == 0
-    assert not lex[:, 2].any()
-
-
 def test_word_idf_unknown_gets_max() -> None:
     space = FeatureSpace(FeatureSettings(), ["职工", "工会"], [], np.array([1.5, 3.0]),
                          np.zeros(0))
     assert space.idf_of_word("职工") == 1.5
     assert space.idf_of_word("没见过") == 3.0
+
+
+@pytest.mark.parametrize("title_weight", [0, 1, 2, 3])
+def test_word_counts_path_equals_cutting_documents(title_weight: int) -> None:
+    """Counting an article's words once (shared with keywords) equals cutting the composed doc."""
+    pages = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    items = [(p.strip().partition("\n")[0], p[:800]) for p in pages]
+    items += [("技能大赛 技能大赛", "技能大赛决赛。IPhone 3.5%，2022-05-25"), ("", ""),
+              ("标题", "")]
+    pairs = [(normalize_text(t), normalize_text(x)) for t, x in items]
+    docs = [compose(t, x, title_weight, normalized=True) for t, x in pairs]
+    vocab = sorted({w for d, _ in docs for w in word_analyzer(d)} | {"决赛", "没出现"})
+    space = FeatureSpace(FeatureSettings(title_weight=title_weight), vocab, ["技"],
+                         np.ones(len(vocab)), np.ones(1))
+    counts = [count_words(title, x) for (_, title), (_, x) in zip(docs, pairs, strict=True)]
+    slow = space.counts([d for d, _ in docs])
+    fast = space.counts([d for d, _ in docs], counts)
+    assert slow.nnz > 100 and fast.has_sorted_indices
+    assert (slow != fast).nnz == 0
+    assert np.array_equal(slow.indices, fast.indices) and np.array_equal(slow.indptr, fast.indptr)

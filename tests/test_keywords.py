@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InputError
-from classifier.keywords import is_candidate, keywords, stopwords
+from classifier.keywords import KeywordScorer, is_candidate, keywords, stopwords
 
 TEXT = (
     "本报讯（记者张三）近日，市总工会召开劳动模范表彰大会。大会表彰了100名劳动模范。"
@@ -74,3 +74,25 @@ def test_keywords_are_distinct_candidates(text: str, k: int) -> None:
 def test_latin_keywords_keep_the_article_s_casing() -> None:
     text = "TCL公司工会开展志愿活动。TCL职工积极响应，TCL产业园捐赠衣物。"
     assert "TCL" in keywords(text, k=3)
+
+
+def _idf(word: str) -> float:
+    return 1.0 + len(word) % 3
+
+
+def test_precomputed_scorer_equals_idf_function() -> None:
+    vocab = ["劳动模范", "劳模精神", "记者", "表彰大会", "2020年"]
+    scorer = KeywordScorer.for_vocabulary(vocab, _idf)
+    assert scorer.known["记者"] == 0.0 and scorer.known["劳模精神"] == _idf("劳模精神")
+    for title in ("", "表彰大会", "劳模 表彰"):
+        for k in (1, 3, 10):
+            assert keywords(TEXT, k=k, title=title, scorer=scorer) == \
+                keywords(TEXT, k=k, title=title, idf=_idf)
+
+
+def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("classifier.keywords._MEMO_WORDS", 2)
+    scorer = KeywordScorer(_idf, {"劳模": 5.0})
+    assert [scorer.weight(w) for w in ("劳模", "工匠", "记者", "职工")] == \
+        [5.0, _idf("工匠"), 0.0, _idf("职工")]
+    assert set(scorer.known) == {"劳模", "工匠", "记者"}  # the bound: 1 known + 2 learnt

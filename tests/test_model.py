@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
-from classifier.model import Prediction
+from classifier.features import compose
+from classifier.model import Prediction, ThemeModel
 from classifier.persist import load_model
+from classifier.tokens import count_words
 from tests.conftest import ROOT, seed_text
 
 TEXT = "市总工会举办职业技能竞赛，参赛选手在决赛中技术比武，展现岗位练兵成果。"
@@ -88,3 +91,43 @@ def test_default_model_meta_records_counts() -> None:
     assert set(counts) == set(model.labels) and sum(counts.values()) > 0
     assert set(model.meta["cv_metrics"]["per_label"]) == set(model.labels)
     assert np.all((model.thresholds > 0) & (model.thresholds < 1))
+
+
+def _explain_reference(model: ThemeModel, x: sp.csr_matrix, row: int, label: int,
+                       k: int) -> list[list[object]]:
+    """The explanation spelled out term by term (what the vectorized ``_explain`` must equal)."""
+    lo, hi = x.indptr[row], x.indptr[row + 1]
+    merged: dict[str, float] = {}
+    for c, v in zip(x.indices[lo:hi], x.data[lo:hi], strict=True):
+        w = float(v * model.coef[label, c])
+        if w > 0:
+            term = model.features.term(int(c))
+            merged[term] = merged.get(term, 0.0) + w
+    ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+    words = model.features.word_index
+    best = [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] in words][:k]
+    best += [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] not in words][:k - len(best)]
+    return [[t, round(w, 4)] for t, w in best]
+
+
+def test_explanations_equal_term_by_term_reference(tiny_model: Path) -> None:
+    model = load_model(tiny_model)
+    items = [("技能大赛决赛举行", TEXT), ("工会爱心驿站", "户外劳动者在驿站休息，送温暖活动开展。"),
+             ("", "困难职工帮扶，职工之家建设，劳模工匠精神。")]
+    _, x = model.predict_proba_many(items)
+    checked = 0
+    for row in range(len(items)):
+        for label in range(len(model.labels)):
+            for k in (1, 3, 8, 50):
+                got = model._explain(x, row, label, k)
+                assert got == _explain_reference(model, x, row, label, k)
+                checked += bool(got)
+    assert checked > 10  # most (row, label) pairs have evidence: the comparison is not vacuous
+
+
+def test_shared_word_counts_give_the_same_predictions(tiny_model: Path) -> None:
+    model = load_model(tiny_model)
+    items = [("技能大赛 决赛举行", TEXT), ("", "外卖骑手 IPhone 3.5% 2022-05-25"), ("工会", "")]
+    counts = [count_words(compose(t, "", 2, normalized=True)[1], x) for t, x in items]
+    assert model.predict_many(items, normalized=True, word_counts=counts) == \
+        model.predict_many(items, normalized=True)

@@ -51,6 +51,14 @@ def test_tokens_have_no_space_or_punctuation(text: str) -> None:
         assert all(lo <= len(g) <= hi and not re.search(r"[\W_]", g) for g in grams)
 
 
+@given(st.text(alphabet="工会职工技能大赛ABCabc123._%-+#& ，。\n_Éé", max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_words_are_the_runs_of_word_characters_of_each_segment(text: str) -> None:
+    """The fast paths of ``words`` (no upper case, no mixed segment) agree with the definition."""
+    expected = [r for seg in cut(text) for r in re.findall(r"[^\W_]+", seg.lower())]
+    assert words(text) == expected
+
+
 def _reference_words(tok: object, text: str) -> list[str]:
     """jieba's tokens reduced the way ``words`` documents: runs of word characters."""
     segs = tok.lcut(text)  # type: ignore[attr-defined]

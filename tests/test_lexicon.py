@@ -1,0 +1,49 @@
+"""Taxonomy term hits: counts equal str.count, one pass per text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from classifier.lexicon import lexicon_counts, lexicon_features
+
+# Terms that overlap each other (工会 in 工会社工) and themselves (助学救助, 工会社工).
+TERMS = ["工会", "工会社工", "助学救助", "社工", "劳模", "abc", "工会"]
+
+
+def _reference(docs: list[str], terms: list[str]) -> np.ndarray:
+    out = [[d.lower().count(t) for t in terms] for d in docs]
+    return np.array(out, dtype=np.float32).reshape(len(docs), len(terms))
+
+
+def test_lexicon_features() -> None:
+    terms = ["劳模", "工匠精神", "骑手"]
+    body = lexicon_counts(["劳模劳模弘扬工匠精神", "外卖骑手"], terms)
+    head = lexicon_counts(["劳模", ""], terms)
+    assert body.tolist() == [[2, 1, 0], [0, 0, 1]]
+    lex = lexicon_features(body, head, [[0, 1], [2], []])
+    assert lex.shape == (2, 3, 3)
+    assert np.isclose(lex[0, 0, 0], np.log1p(3)) and lex[0, 0, 1] == 2 and lex[0, 0, 2] == 1
+    assert lex[1, 1, 1] == 1 and lex[1, 1, 2] == 0
+    assert not lex[:, 2].any()
+
+
+
+def test_overlapping_terms_count_like_str_count() -> None:
+    docs = ["助学救助学救助", "工会社工会社工", "ABC工会abc", ""]
+    got = lexicon_counts(docs, TERMS)
+    assert got.tolist() == _reference(docs, TERMS).tolist()
+    assert got[0, 2] == 1 and got[1, 1] == 1 and got[1, 0] == 2 and got[2, 5] == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="工会社助学救劳模aBc ", max_size=30), max_size=4))
+def test_counts_equal_str_count(docs: list[str]) -> None:
+    assert np.array_equal(lexicon_counts(docs, TERMS), _reference(docs, TERMS))
+
+
+def test_empty_term_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty term"):
+        lexicon_counts(["工会"], ["工会", ""])
