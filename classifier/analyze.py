@@ -12,11 +12,11 @@ from typing import Any
 from classifier.article import Article
 from classifier.features import compose
 from classifier.io import DEFAULT_MAX_BYTES
-from classifier.keywords import keywords
+from classifier.keywords import keywords_many
 from classifier.model import ThemeModel
 from classifier.pipeline import Failure, articles_from_text, read_articles
 from classifier.summarize import summarize
-from classifier.tokens import count_words
+from classifier.wordcounts import WordTable, count_words
 
 __all__ = ["Classified", "Options", "analyze", "classify", "record_keys"]
 
@@ -49,15 +49,16 @@ def analyze(
     opts = options or Options()
     # Each article is cut into words once: the model and the keywords share the counts.
     weight = model.features.settings.title_weight
-    titles = [compose(a.title, "", weight, normalized=True)[1] for a in articles]
-    counts = [count_words(title, a.text) for title, a in zip(titles, articles, strict=True)]
+    pairs = [(compose(a.title, "", weight, normalized=True)[1], a.text) for a in articles]
+    table = WordTable.of([count_words(title, text) for title, text in pairs],
+                         model.features.word_index)
     # Article titles and texts are normalized already: skip the model's own pass.
     predictions = model.predict_many([(a.title, a.text) for a in articles],
-                                     top_terms=opts.top_terms, normalized=True,
-                                     word_counts=counts)
-    scorer = model.keyword_scorer()
+                                     top_terms=opts.top_terms, normalized=True, words=table)
+    chosen = keywords_many(table, [(a.title, a.text) for a in articles], k=opts.keywords,
+                           scorer=model.keyword_scorer())
     records = []
-    for article, prediction, words in zip(articles, predictions, counts, strict=True):
+    for article, prediction, words in zip(articles, predictions, chosen, strict=True):
         summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,
                             method=opts.method)
         records.append({
@@ -68,8 +69,7 @@ def analyze(
             "labels": prediction.labels,
             "scores": prediction.scores,
             "summary": summary.text,
-            "keywords": keywords(article.text, k=opts.keywords, title=article.title,
-                                 normalized=True, scorer=scorer, counts=words),
+            "keywords": words,
             "evidence": prediction.evidence,
         })
     return records

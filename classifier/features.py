@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
 
 from classifier.charcount import MAX_N, CharCounter
 from classifier.normalize import normalize_text
-from classifier.tokens import WordCounts, char_ngrams, words
+from classifier.tokens import char_ngrams, words
+from classifier.wordcounts import WordTable
 
 __all__ = [
     "CharAnalyzer",
@@ -176,44 +177,32 @@ class FeatureSpace:
             self._idf_by_word = dict(zip(self.word_vocab, self.word_idf.tolist(), strict=True))
         return self._idf_by_word.get(word.lower(), self._max_idf)
 
-    def counts(self, docs: Sequence[str],
-               word_counts: Sequence[WordCounts] | None = None) -> sp.csr_matrix:
+    def counts(self, docs: Sequence[str], words: WordTable | None = None) -> sp.csr_matrix:
         """Raw term counts [words | chars] of composed documents.
 
-        ``word_counts`` (``tokens.count_words`` of each document's normalized title and text)
-        gives the word block without cutting the documents again.
+        ``words`` (a ``WordTable`` of each document's normalized title and text) gives the
+        word block without cutting the documents again.
         """
-        if word_counts is None:
+        if words is None:
             wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
         else:
-            wc = self._word_block(word_counts)
+            wc = self._word_block(words)
         return sp.hstack([wc, self._char_counts(docs)], format="csr")
 
-    def _word_block(self, word_counts: Sequence[WordCounts]) -> sp.csr_matrix:
-        """Word counts of composed documents from their articles' ``WordCounts``.
+    def _word_block(self, words: WordTable) -> sp.csr_matrix:
+        """Word counts of composed documents from their articles' word table.
 
         A composed document holds the title ``title_weight`` times, so a word counts
-        ``counts[w] + (title_weight - 1) * title[w]``; the title's words are the first keys.
+        ``counts + (title_weight - 1) * title``.
         """
-        keys: list[str] = []
-        extra: list[int] = []
-        lengths = np.empty(len(word_counts), dtype=np.int64)
-        for i, wc in enumerate(word_counts):
-            keys.extend(wc.counts)
-            extra.extend(wc.title.values())
-            extra.extend(repeat(0, len(wc.counts) - len(wc.title)))
-            lengths[i] = len(wc.counts)
-        n = len(keys)
-        cols = np.fromiter(map(self.word_index.get, keys, repeat(-1)), np.int64, n)
-        vals = np.fromiter(chain.from_iterable(wc.counts.values() for wc in word_counts),
-                           np.float64, n)
-        vals += (self.settings.title_weight - 1) * np.asarray(extra, dtype=np.float64)
+        cols = words.columns_in(self.word_index)
+        vals = words.counts + (self.settings.title_weight - 1) * words.title
         keep = (cols >= 0) & (vals > 0)  # title_weight 0 drops title-only words
-        rows = np.repeat(np.arange(len(word_counts)), lengths)[keep]
-        indptr = np.zeros(len(word_counts) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(word_counts)), out=indptr[1:])
+        n = len(words)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(words.rows()[keep], minlength=n), out=indptr[1:])
         mat = sp.csr_matrix((vals[keep], cols[keep].astype(np.int32), indptr),
-                            shape=(len(word_counts), len(self.word_vocab)))
+                            shape=(n, len(self.word_vocab)))
         mat.sort_indices()  # scikit-learn's order: the explanations iterate columns in order
         return mat
 
@@ -233,7 +222,6 @@ class FeatureSpace:
         c = tfidf_block(counts[:, nw:], self.char_idf) * self.settings.char_weight
         return sp.hstack([w, c], format="csr")
 
-    def transform(self, docs: Sequence[str],
-                  word_counts: Sequence[WordCounts] | None = None) -> sp.csr_matrix:
-        """Feature matrix of composed documents (``word_counts``: see ``counts``)."""
-        return self.weigh(self.counts(docs, word_counts))
+    def transform(self, docs: Sequence[str], words: WordTable | None = None) -> sp.csr_matrix:
+        """Feature matrix of composed documents (``words``: see ``counts``)."""
+        return self.weigh(self.counts(docs, words))

@@ -1,11 +1,12 @@
 """Top-k keywords of an article by TF-IDF (issue 4).
 
-Words come from ``classifier.tokens.words`` on normalized text. A word counts when it is not a
-stop word (the curated ``data/stopwords.txt``), has at least two characters and is not a bare
-number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term frequency x IDF, where the
-IDF is the model's (``ThemeModel.word_idf``) when given and flat (pure term frequency)
-otherwise; a word that also occurs in the title counts ``TITLE_BOOST`` times as much, since
-the headline names the topic. Ties go to the word seen first, so results are deterministic.
+Words come from ``classifier.wordcounts`` (``tokens.words`` of normalized text). A word counts
+when it is not a stop word (the curated ``data/stopwords.txt``), has at least two characters
+and is not a bare number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term
+frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when given and flat
+(pure term frequency) otherwise; a word that also occurs in the title counts ``TITLE_BOOST``
+times as much, since the headline names the topic. Ties go to the word seen first, so results
+are deterministic. ``keywords_many`` picks the keywords of a whole batch in array operations.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import numpy as np
 
 from classifier.errors import InputError
 from classifier.normalize import normalize_text
-from classifier.tokens import WordCounts, count_words
+from classifier.wordcounts import WordTable, count_words
 
-__all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "stopwords"]
+__all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "keywords_many",
+           "stopwords"]
 
 TITLE_BOOST = 2.0
 _MEMO_WORDS = 200_000  # words a scorer learns beyond its vocabulary (~20 MB at most)
@@ -48,9 +50,9 @@ def is_candidate(word: str) -> bool:
 class KeywordScorer:
     """Weighs words as keywords: IDF (or 1) for a word that may be a keyword, 0 otherwise.
 
-    ``known`` holds precomputed weights (a model's vocabulary: ``ThemeModel.keyword_scorer``),
-    looked up in one C-level pass per article; other words are judged one by one with
-    ``is_candidate`` and ``idf``.
+    A scorer made ``for_vocabulary`` holds the weight of every vocabulary column, so a
+    ``WordTable`` looked up in that vocabulary is weighed with one array gather; other words
+    are judged one by one with ``is_candidate`` and ``idf`` and remembered in ``known``.
     """
 
     def __init__(self, idf: Callable[[str], float] | None = None,
@@ -58,11 +60,19 @@ class KeywordScorer:
         self.idf = idf
         self.known: dict[str, float] = dict(known or {})
         self._limit = len(self.known) + _MEMO_WORDS
+        self.vocabulary: Mapping[str, int] | None = None
+        self.by_column = np.zeros(0)
 
     @classmethod
-    def for_vocabulary(cls, vocab: Sequence[str], idf: Callable[[str], float]) -> KeywordScorer:
-        """A scorer with every vocabulary word's weight precomputed."""
-        return cls(idf, {w: idf(w) if is_candidate(w) else 0.0 for w in vocab})
+    def for_vocabulary(cls, vocabulary: Mapping[str, int],
+                       idf: Callable[[str], float]) -> KeywordScorer:
+        """A scorer with the weight of every word of ``vocabulary`` (word -> column) computed."""
+        scorer = cls(idf)
+        scorer.vocabulary = vocabulary
+        scorer.by_column = np.zeros(max(vocabulary.values(), default=-1) + 1)
+        for word, col in vocabulary.items():
+            scorer.by_column[col] = idf(word) if is_candidate(word) else 0.0
+        return scorer
 
     def weight(self, word: str) -> float:
         """Weight of one word."""
@@ -76,19 +86,31 @@ class KeywordScorer:
                 self.known[word] = found
         return found
 
-    def top(self, counts: WordCounts, k: int) -> list[str]:
-        """The ``k`` best words of an article's counts, best first (lowercased tokens)."""
-        keys = list(counts.counts)
-        n = len(keys)
-        weights = np.fromiter(map(self.known.get, keys, repeat(np.nan)), np.float64, n)
+    def _weights(self, table: WordTable) -> np.ndarray:
+        n = len(table.keys)
+        if self.vocabulary is not None:
+            cols = table.columns_in(self.vocabulary)
+            weights = np.where(cols >= 0, self.by_column[cols], np.nan)
+        else:
+            weights = np.fromiter(map(self.known.get, table.keys, repeat(np.nan)), np.float64, n)
         for i in np.flatnonzero(np.isnan(weights)).tolist():
-            weights[i] = self.weight(keys[i])
-        score = np.fromiter(counts.counts.values(), np.float64, n) * weights
-        # The title's words are the first keys: the headline names the topic.
-        score[: len(counts.title)] *= TITLE_BOOST
-        # Stable: ties go to the word seen first (title words, then the body's order).
-        best = np.argsort(-score, kind="stable")[:k]
-        return [keys[i] for i in best.tolist() if score[i] > 0.0]
+            weights[i] = self.weight(table.keys[i])
+        return weights
+
+    def top_many(self, table: WordTable, k: int) -> list[list[str]]:
+        """The ``k`` best words of every article of ``table``, best first (lowercased)."""
+        score = table.counts * self._weights(table)
+        score[table.title > 0] *= TITLE_BOOST  # the headline names the topic
+        rows = table.rows()
+        # By article, then best first; lexsort is stable, so ties go to the word seen first
+        # (title words, then the body's order).
+        order = np.lexsort((-score, rows))
+        rank = np.arange(order.shape[0]) - table.starts[rows[order]]
+        chosen = order[(rank < k) & (score[order] > 0.0)]
+        out: list[list[str]] = [[] for _ in range(len(table))]
+        for i, row in zip(chosen.tolist(), rows[chosen].tolist(), strict=True):
+            out[row].append(table.keys[i])
+        return out
 
 
 def keywords(
@@ -98,25 +120,26 @@ def keywords(
     idf: Callable[[str], float] | None = None,
     title: str = "",
     normalized: bool = False,
-    scorer: KeywordScorer | None = None,
-    counts: WordCounts | None = None,
 ) -> list[str]:
     """The ``k`` best keywords of ``text`` (and ``title``), best first.
 
     ``idf`` maps a word to its inverse document frequency (e.g. ``ThemeModel.word_idf``);
-    without it every word weighs 1. ``scorer`` (e.g. ``ThemeModel.keyword_scorer()``) replaces
-    ``idf`` with precomputed weights, and ``counts`` (``tokens.count_words`` of the normalized
-    title and text) saves cutting the text again. Returns fewer than ``k`` words for short
-    texts.
+    without it every word weighs 1. Returns fewer than ``k`` words for short texts.
     """
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
     if not normalized:  # an Article's text and title already are
         text, title = normalize_text(text), normalize_text(title)
-    if counts is None:
-        counts = count_words(title, text)
-    chosen = (scorer or KeywordScorer(idf)).top(counts, k)
-    return [_as_written(w, title, text) for w in chosen]
+    table = WordTable.of([count_words(title, text)])
+    return keywords_many(table, [(title, text)], k=k, scorer=KeywordScorer(idf))[0]
+
+
+def keywords_many(table: WordTable, articles: Sequence[tuple[str, str]], *, k: int,
+                  scorer: KeywordScorer) -> list[list[str]]:
+    """Keywords of many articles at once: ``table`` holds the words of the normalized
+    (title, text) ``articles``; ``scorer`` is e.g. ``ThemeModel.keyword_scorer()``."""
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    return [[_as_written(w, title, text) for w in chosen]
+            for chosen, (title, text) in zip(scorer.top_many(table, k), articles, strict=True)]
 
 
 def _as_written(word: str, *texts: str) -> str:

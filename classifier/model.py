@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from classifier.features import FeatureSpace, compose
 from classifier.keywords import KeywordScorer
 from classifier.lexicon import lexicon_counts, lexicon_features
-from classifier.tokens import WordCounts
+from classifier.wordcounts import WordTable
 
 __all__ = ["Prediction", "ThemeModel"]
 
@@ -107,17 +107,17 @@ class ThemeModel:
         return lexicon_features(body, head, self.term_groups)
 
     def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
-                           word_counts: Sequence[WordCounts] | None = None,
+                           words: WordTable | None = None,
                            ) -> tuple[np.ndarray, sp.csr_matrix]:
         """(probabilities (n, n_labels), feature matrix) for (title, text) pairs.
 
-        ``word_counts``: ``tokens.count_words`` of each normalized title and text, when the
-        caller has them already (labelling shares them with the keywords).
+        ``words``: the ``WordTable`` of the normalized titles and texts, when the caller has
+        it already (labelling shares it with the keywords).
         """
         weight = self.features.settings.title_weight
         pairs = [compose(t, x, weight, normalized=normalized) for t, x in items]
         docs = [d for d, _ in pairs]
-        x = self.features.transform(docs, word_counts)
+        x = self.features.transform(docs, words)
         lex = self.lexicon(docs, [h for _, h in pairs])
         return self.combine(self.linear_scores(x), lex), x
 
@@ -128,16 +128,15 @@ class ThemeModel:
 
     def predict_many(self, items: Sequence[tuple[str, str]], top_terms: int = 5, *,
                      normalized: bool = False,
-                     word_counts: Sequence[WordCounts] | None = None) -> list[Prediction]:
+                     words: WordTable | None = None) -> list[Prediction]:
         """Themes of many (title, text) articles at once (vectorized sparse ops).
 
         ``normalized=True``: titles and texts already went through ``normalize_text`` (true of
-        every ``Article``), so it is not run again. ``word_counts``: see
-        ``predict_proba_many``.
+        every ``Article``), so it is not run again. ``words``: see ``predict_proba_many``.
         """
         if not items:
             return []
-        proba, x = self.predict_proba_many(items, normalized=normalized, word_counts=word_counts)
+        proba, x = self.predict_proba_many(items, normalized=normalized, words=words)
         out = []
         for i in range(proba.shape[0]):
             p = proba[i]
@@ -189,7 +188,7 @@ class ThemeModel:
     def keyword_scorer(self) -> KeywordScorer:
         """Keyword weights by this model's IDF, precomputed for its vocabulary (built once)."""
         if self._keyword_scorer is None:
-            self._keyword_scorer = KeywordScorer.for_vocabulary(self.features.word_vocab,
+            self._keyword_scorer = KeywordScorer.for_vocabulary(self.features.word_index,
                                                                 self.word_idf)
         return self._keyword_scorer
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from itertools import chain
 from typing import Any
 
 __all__ = [
-    "WordCounts",
     "char_ngrams",
-    "count_words",
     "cut",
+    "iter_words",
     "load_jieba_reference",
     "user_dictionary",
     "words",
@@ -76,6 +74,11 @@ def words(text: str) -> list[str]:
     splits it) is split into its runs of word characters, which makes the two engines agree.
     jieba never joins words across a line break, so the whole text is cut at once.
     """
+    return list(iter_words(text))
+
+
+def iter_words(text: str) -> Iterator[str]:
+    """``words`` as an iterator (counting them needs no list)."""
     tokens = _rjieba().cut(text, True)
     if text.lower() != text:  # one C-level pass instead of a call per token
         tokens = "\n".join(tokens).lower().split("\n")
@@ -83,30 +86,9 @@ def words(text: str) -> list[str]:
     # the ``[^\\W_]`` of ``_RUN``: most tokens are one run, punctuation is none.
     distinct = set(tokens)
     if not any(_RUN.search(t) for t in distinct if not t.isalnum()):
-        return list(filter(str.isalnum, tokens))
+        return filter(str.isalnum, tokens)
     runs = {t: (t,) if t.isalnum() else tuple(_RUN.findall(t)) for t in distinct}
-    return list(chain.from_iterable(map(runs.__getitem__, tokens)))
-
-
-@dataclass(frozen=True)
-class WordCounts:
-    """Word counts of one article, cut once and shared by the model and the keywords.
-
-    ``counts`` holds title and body words together, in first-seen order with the title's
-    words first (the first ``len(title)`` keys are exactly the title's distinct words);
-    ``title`` counts the title's words alone.
-    """
-
-    counts: dict[str, int]
-    title: dict[str, int]
-
-
-def count_words(title: str, text: str) -> WordCounts:
-    """Cut a normalized title and text once and count their words."""
-    head = Counter(words(title)) if title else Counter()
-    both = Counter(head)
-    both.update(words(text))
-    return WordCounts(both, head)
+    return chain.from_iterable(map(runs.__getitem__, tokens))
 
 
 def char_ngrams(text: str, lo: int, hi: int) -> list[str]:

@@ -18,7 +18,7 @@ from classifier.features import (
     word_analyzer,
 )
 from classifier.normalize import normalize_text
-from classifier.tokens import count_words
+from classifier.wordcounts import WordTable, count_words
 from tests.conftest import SEEDS
 
 
@@ -96,7 +96,7 @@ def test_word_counts_path_equals_cutting_documents(title_weight: int) -> None:
                          np.ones(len(vocab)), np.ones(1))
     counts = [count_words(title, x) for (_, title), (_, x) in zip(docs, pairs, strict=True)]
     slow = space.counts([d for d, _ in docs])
-    fast = space.counts([d for d, _ in docs], counts)
+    fast = space.counts([d for d, _ in docs], WordTable.of(counts, space.word_index))
     assert slow.nnz > 100 and fast.has_sorted_indices
     assert (slow != fast).nnz == 0
     assert np.array_equal(slow.indices, fast.indices) and np.array_equal(slow.indptr, fast.indptr)

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InputError
-from classifier.keywords import KeywordScorer, is_candidate, keywords, stopwords
+from classifier.keywords import KeywordScorer, is_candidate, keywords, keywords_many, stopwords
+from classifier.wordcounts import WordTable, count_words
 
 TEXT = (
     "本报讯（记者张三）近日，市总工会召开劳动模范表彰大会。大会表彰了100名劳动模范。"
@@ -80,14 +81,18 @@ def _idf(word: str) -> float:
     return 1.0 + len(word) % 3
 
 
-def test_precomputed_scorer_equals_idf_function() -> None:
-    vocab = ["劳动模范", "劳模精神", "记者", "表彰大会", "2020年"]
+def test_vocabulary_scorer_equals_idf_function() -> None:
+    """The batch path (precomputed weights, one table) equals one call per article."""
+    vocab = {w: i for i, w in enumerate(["劳动模范", "劳模精神", "记者", "表彰大会", "2020年"])}
     scorer = KeywordScorer.for_vocabulary(vocab, _idf)
-    assert scorer.known["记者"] == 0.0 and scorer.known["劳模精神"] == _idf("劳模精神")
-    for title in ("", "表彰大会", "劳模 表彰"):
+    assert scorer.by_column[vocab["记者"]] == 0.0
+    assert scorer.by_column[vocab["劳模精神"]] == _idf("劳模精神")
+    articles = [(t, TEXT) for t in ("", "表彰大会", "劳模 表彰")] + [("", ""), ("劳模", "劳模")]
+    for vocabulary in (vocab, None):
+        table = WordTable.of([count_words(t, x) for t, x in articles], vocabulary)
         for k in (1, 3, 10):
-            assert keywords(TEXT, k=k, title=title, scorer=scorer) == \
-                keywords(TEXT, k=k, title=title, idf=_idf)
+            assert keywords_many(table, articles, k=k, scorer=scorer) == \
+                [keywords(x, k=k, title=t, idf=_idf) for t, x in articles]
 
 
 def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:

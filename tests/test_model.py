@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from classifier.features import compose
 from classifier.model import Prediction, ThemeModel
 from classifier.persist import load_model
-from classifier.tokens import count_words
+from classifier.wordcounts import WordTable, count_words
 from tests.conftest import ROOT, seed_text
 
 TEXT = "市总工会举办职业技能竞赛，参赛选手在决赛中技术比武，展现岗位练兵成果。"
@@ -129,5 +129,7 @@ def test_shared_word_counts_give_the_same_predictions(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     items = [("技能大赛 决赛举行", TEXT), ("", "外卖骑手 IPhone 3.5% 2022-05-25"), ("工会", "")]
     counts = [count_words(compose(t, "", 2, normalized=True)[1], x) for t, x in items]
-    assert model.predict_many(items, normalized=True, word_counts=counts) == \
-        model.predict_many(items, normalized=True)
+    for vocabulary in (None, model.features.word_index, {"决赛": 0}):
+        table = WordTable.of(counts, vocabulary)
+        assert model.predict_many(items, normalized=True, words=table) == \
+            model.predict_many(items, normalized=True)
