@@ -18,7 +18,7 @@ from classifier.pipeline import Failure, articles_from_text, read_articles
 from classifier.summarize import summarize
 from classifier.wordcounts import WordTable, count_words
 
-__all__ = ["Classified", "Options", "analyze", "classify", "record_keys"]
+__all__ = ["Classified", "Options", "analyze", "classify", "record_keys", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,18 @@ def analyze(
             "evidence": prediction.evidence,
         })
     return records
+
+
+# Traditional characters and a glued reading: the warm-up also loads OpenCC.
+_WARM_TEXT = "廣州市總工會舉辦職工技能大賽\n團結(tuán jié)一心，一線職工踴躍參賽，展現工匠精神。"
+
+
+def warm_up(model: ThemeModel) -> None:
+    """Build what labelling loads lazily (segmenter, converter, the model's lookup tables).
+
+    Called before forking workers, which then share it instead of each building its own.
+    """
+    analyze(articles_from_text(_WARM_TEXT), model)
 
 
 @dataclass(frozen=True)

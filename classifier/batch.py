@@ -48,7 +48,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from classifier.analyze import Options, analyze
+from classifier.analyze import Options, analyze, warm_up
 from classifier.article import Article
 from classifier.batch_output import (
     CSV_COLUMNS,
@@ -279,6 +279,8 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
                 yield t
 
     n = 1 if len(head) == 1 else workers or os.cpu_count() or 1
+    if n > 1:
+        warm_up(loaded)  # once here, not once per forked worker
     t0 = time.perf_counter()
     sink, header = _open_sink(out_path, resume, fmt)
     try:

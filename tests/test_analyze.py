@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.analyze import Options, analyze
+from classifier.analyze import Options, analyze, warm_up
 from classifier.articles import split_articles
 from classifier.persist import load_model
 
@@ -34,3 +34,14 @@ def test_records_follow_article_order_and_keys(tiny_model: Path) -> None:
     records = analyze(articles, load_model(tiny_model))
     assert [r["id"] for r in records] == [f"p.txt#{i}" for i in range(len(articles))]
     assert [r["title"] for r in records] == [a.title for a in articles]
+
+
+def test_warm_up_builds_the_lazy_tables_once(tiny_model: Path) -> None:
+    """label() warms the model up before forking, so workers share what it built."""
+    model = load_model(tiny_model)
+    assert model._keyword_scorer is None and model.features._char_counter is None
+    warm_up(model)
+    scorer, counter = model._keyword_scorer, model.features._char_counter
+    assert scorer is not None and counter is not None
+    warm_up(model)
+    assert model._keyword_scorer is scorer and model.features._char_counter is counter
