@@ -69,7 +69,8 @@ class KeywordScorer:
         """A scorer with the weight of every word of ``vocabulary`` (word -> column) computed."""
         scorer = cls(idf)
         scorer.vocabulary = vocabulary
-        scorer.by_column = np.zeros(max(vocabulary.values(), default=-1) + 1)
+        # One spare slot at the end: column -1 (not in the vocabulary) indexes it harmlessly.
+        scorer.by_column = np.zeros(max(vocabulary.values(), default=-1) + 2)
         for word, col in vocabulary.items():
             scorer.by_column[col] = idf(word) if is_candidate(word) else 0.0
         return scorer
@@ -90,10 +91,15 @@ class KeywordScorer:
         n = len(table.keys)
         if self.vocabulary is not None:
             cols = table.columns_in(self.vocabulary)
-            weights = np.where(cols >= 0, self.by_column[cols], np.nan)
+            weights = self.by_column[cols]
+            rest = np.flatnonzero(cols < 0)
         else:
-            weights = np.fromiter(map(self.known.get, table.keys, repeat(np.nan)), np.float64, n)
-        for i in np.flatnonzero(np.isnan(weights)).tolist():
+            weights = np.empty(n)
+            rest = np.arange(n)
+        keys = [table.keys[i] for i in rest.tolist()]
+        weights[rest] = np.fromiter(map(self.known.get, keys, repeat(np.nan)), np.float64,
+                                    len(keys))
+        for i in rest[np.isnan(weights[rest])].tolist():  # words never seen before
             weights[i] = self.weight(table.keys[i])
         return weights
 

@@ -20,25 +20,30 @@ def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
     """Occurrences of each term in each (normalized) text: shape (n_docs, n_terms).
 
     A term counts as ``str.count`` does (non-overlapping). All terms are found in one pass per
-    text with an Aho-Corasick automaton, instead of one scan of the text per term; a term that
-    can overlap itself (``助学救助``) is recounted with ``str.count`` when found twice.
+    text with an Aho-Corasick automaton, instead of one scan of the text per term, and counted
+    for all texts at once; a term that can overlap itself (``助学救助``) is recounted with
+    ``str.count`` where it was found twice.
     """
-    out = np.zeros((len(docs), len(terms)), dtype=np.float32)
     lexicon = _lexicon(tuple(terms))
-    for i, doc in enumerate(docs):
-        low = doc.lower()
-        row = out[i]
-        for _, cols in lexicon.automaton.iter(low):
-            row[cols] += 1
-        for j in lexicon.overlapping:
-            if row[j] > 1:
-                row[j] = low.count(terms[j])
+    n_distinct = len(lexicon.distinct)
+    lowered = [doc.lower() for doc in docs]
+    found: list[int] = []  # doc * n_distinct + distinct term, per occurrence
+    for i, low in enumerate(lowered):
+        base = i * n_distinct
+        found.extend([base + t for _, t in lexicon.automaton.iter(low)])
+    hits = np.bincount(np.asarray(found, dtype=np.int64), minlength=len(docs) * n_distinct)
+    out = hits.reshape(len(docs), n_distinct)[:, lexicon.term_of_column].astype(np.float32)
+    for j in lexicon.overlapping:
+        for i in np.flatnonzero(out[:, j] > 1).tolist():
+            out[i, j] = lowered[i].count(terms[j])
     return out
 
 
 @dataclass(frozen=True)
 class _Lexicon:
-    automaton: Any  # ahocorasick.Automaton: term -> the columns that hold it
+    automaton: Any  # ahocorasick.Automaton: term -> its index in ``distinct``
+    distinct: tuple[str, ...]  # the distinct terms
+    term_of_column: np.ndarray  # column -> index of its term in ``distinct``
     overlapping: tuple[int, ...]  # columns whose term has a border (can overlap itself)
 
 
@@ -46,18 +51,19 @@ class _Lexicon:
 def _lexicon(terms: tuple[str, ...]) -> _Lexicon:
     import ahocorasick  # lazy: only prediction needs it
 
-    columns: dict[str, list[int]] = {}
     for j, term in enumerate(terms):
         if not term:
             raise ValueError(f"empty term at column {j} of the lexicon")
-        columns.setdefault(term, []).append(j)
+    distinct = tuple(dict.fromkeys(terms))
+    index = {term: t for t, term in enumerate(distinct)}
     automaton = ahocorasick.Automaton()
-    for term, cols in columns.items():
-        automaton.add_word(term, np.asarray(cols, dtype=np.intp))
+    for term, t in index.items():
+        automaton.add_word(term, t)
     automaton.make_automaton()
+    term_of_column = np.asarray([index[term] for term in terms], dtype=np.intp)
     overlapping = tuple(j for j, t in enumerate(terms)
                         if any(t[:n] == t[-n:] for n in range(1, len(t))))
-    return _Lexicon(automaton, overlapping)
+    return _Lexicon(automaton, distinct, term_of_column, overlapping)
 
 
 def lexicon_features(body_hits: np.ndarray, title_hits: np.ndarray,

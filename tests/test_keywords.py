@@ -101,3 +101,10 @@ def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatc
     assert [scorer.weight(w) for w in ("劳模", "工匠", "记者", "职工")] == \
         [5.0, _idf("工匠"), 0.0, _idf("职工")]
     assert set(scorer.known) == {"劳模", "工匠", "记者"}  # the bound: 1 known + 2 learnt
+
+
+def test_empty_vocabulary_scorer_falls_back_to_idf() -> None:
+    scorer = KeywordScorer.for_vocabulary({}, _idf)
+    table = WordTable.of([count_words("", TEXT)], {})
+    assert keywords_many(table, [("", TEXT)], k=3, scorer=scorer) == [keywords(TEXT, k=3,
+                                                                                 idf=_idf)]
