@@ -11,7 +11,10 @@ What is measured (results go to docs/LABEL_BENCH.md, then docs/BENCHMARKS.md):
   ``label()`` call in a fresh process: model loaded, imports done), and per CPU-second (user +
   system of the process and its workers: robust on a busy machine); MB are UTF-8 bytes of
   title + text. Peak memory is the largest sum of PSS over the process tree (shared pages of
-  forked workers counted once), sampled every 20 ms from /proc.
+  forked workers counted once), sampled every ``SAMPLE_EVERY`` seconds from /proc. Reading
+  ``smaps_rollup`` makes the kernel walk the page tables: ~25 ms of CPU per sample of a
+  250 MB process tree, so sampling every 20 ms (as earlier runs did) took about half a core
+  away from two workers on a 2-core machine; every 0.5 s it costs ~5 % of one core.
 * The baseline: ``jieba.lcut`` + scikit-learn ``TfidfVectorizer`` + ``OneVsRestClassifier(
   LogisticRegression)`` trained on the labelled articles (corpus/labels/train.jsonl joined with
   articles.jsonl), timed predicting the same ``--subset`` articles (tokenize, vectorize,
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_EVERY = 0.5  # seconds between memory samples (see the module docstring)
 
 
 def load_articles(shared: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -109,7 +113,7 @@ def run_label(inputs: list[str], out: Path, model: str, workers: int) -> dict[st
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss_kb(proc.pid))
-            time.sleep(0.02)
+            time.sleep(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
