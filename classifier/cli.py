@@ -276,7 +276,7 @@ def summarize(
     if fmt not in ("jsonl", "text"):
         warn(f"error: unknown --format {fmt!r}; use jsonl or text")
         raise typer.Exit(EXIT_USAGE)
-    idf = _keyword_idf()
+    scorer = _keyword_scorer()
     failures = 0
     try:
         for item in read_articles(paths, split=not no_split, max_bytes=max_bytes):
@@ -286,7 +286,7 @@ def summarize(
                 emit(item.to_dict())
                 continue
             rec = summary_record(item, sentences=sentences, max_chars=max_chars,
-                                 method=method, idf=idf)
+                                 method=method, scorer=scorer)
             if fmt == "jsonl":
                 emit(rec)
             else:
@@ -382,12 +382,12 @@ def evaluate(
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
 
 
-def _keyword_idf() -> Any:
-    """The default model's word IDF for keywords, or None (term frequency) without a model."""
+def _keyword_scorer() -> Any:
+    """Keyword weights by the default model's IDF, or None (term frequency) without a model."""
     from classifier.persist import load_model
 
     try:
-        return load_model("default").word_idf
+        return load_model("default").keyword_scorer()
     except ClassifierError as exc:
         warn(f"note: keywords use term frequency only (no default model: {exc})")
         return None

@@ -126,16 +126,20 @@ def keywords(
     idf: Callable[[str], float] | None = None,
     title: str = "",
     normalized: bool = False,
+    scorer: KeywordScorer | None = None,
 ) -> list[str]:
     """The ``k`` best keywords of ``text`` (and ``title``), best first.
 
     ``idf`` maps a word to its inverse document frequency (e.g. ``ThemeModel.word_idf``);
-    without it every word weighs 1. Returns fewer than ``k`` words for short texts.
+    without it every word weighs 1. ``scorer`` (e.g. ``ThemeModel.keyword_scorer()``, whose
+    weights are precomputed and remembered across calls) replaces ``idf``. Returns fewer than
+    ``k`` words for short texts.
     """
     if not normalized:  # an Article's text and title already are
         text, title = normalize_text(text), normalize_text(title)
-    table = WordTable.of([count_words(title, text)])
-    return keywords_many(table, [(title, text)], k=k, scorer=KeywordScorer(idf))[0]
+    scorer = scorer or KeywordScorer(idf)
+    table = WordTable.of([count_words(title, text)], scorer.vocabulary)
+    return keywords_many(table, [(title, text)], k=k, scorer=scorer)[0]
 
 
 def keywords_many(table: WordTable, articles: Sequence[tuple[str, str]], *, k: int,

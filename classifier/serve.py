@@ -210,7 +210,8 @@ def _routes(app: FastAPI) -> None:
         model = _holder(request).model
         return {"articles": [
             summary_record(a, sentences=req.sentences, max_chars=req.max_chars,
-                           method=req.method, k=req.keywords, idf=model.word_idf)
+                           method=req.method, k=req.keywords,
+                           scorer=model.keyword_scorer())
             for a in _articles(req)]}
 
     @app.get("/themes", summary="The model's themes with Chinese and English names")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from classifier.sentences import CLAUSE_MARKS, split_sentences
 
 if TYPE_CHECKING:
     from classifier.article import Article
+    from classifier.keywords import KeywordScorer
 
 __all__ = [
     "METHODS",
@@ -151,9 +151,13 @@ def summary_record(
     max_chars: int = 150,
     method: str = "lead",
     k: int = 5,
-    idf: Callable[[str], float] | None = None,
+    scorer: KeywordScorer | None = None,
 ) -> dict[str, Any]:
-    """The ``summarize`` command's record: source, id, article index, title, summary, keywords."""
+    """The ``summarize`` command's record: source, id, article index, title, summary, keywords.
+
+    ``scorer`` weighs keyword candidates (``ThemeModel.keyword_scorer()``); without it, by
+    term frequency alone.
+    """
     from classifier.keywords import keywords  # loads the segmenter: only when asked
 
     summary = summarize(article.text, sentences=sentences, max_chars=max_chars, method=method)
@@ -163,7 +167,8 @@ def summary_record(
         "article": article.index,
         "title": article.title,
         "summary": summary.text,
-        "keywords": keywords(article.text, k=k, idf=idf, title=article.title, normalized=True),
+        "keywords": keywords(article.text, k=k, title=article.title, normalized=True,
+                             scorer=scorer),
     }
 
 

@@ -91,8 +91,9 @@ def test_vocabulary_scorer_equals_idf_function() -> None:
     for vocabulary in (vocab, None):
         table = WordTable.of([count_words(t, x) for t, x in articles], vocabulary)
         for k in (1, 3, 10):
-            assert keywords_many(table, articles, k=k, scorer=scorer) == \
-                [keywords(x, k=k, title=t, idf=_idf) for t, x in articles]
+            expected = [keywords(x, k=k, title=t, idf=_idf) for t, x in articles]
+            assert keywords_many(table, articles, k=k, scorer=scorer) == expected
+            assert [keywords(x, k=k, title=t, scorer=scorer) for t, x in articles] == expected
 
 
 def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
