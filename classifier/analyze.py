@@ -52,11 +52,11 @@ def analyze(
     pairs = [(compose(a.title, "", weight, normalized=True)[1], a.text) for a in articles]
     table = WordTable.of([count_words(title, text) for title, text in pairs],
                          model.features.word_index)
+    items = [(a.title, a.text) for a in articles]
     # Article titles and texts are normalized already: skip the model's own pass.
-    predictions = model.predict_many([(a.title, a.text) for a in articles],
-                                     top_terms=opts.top_terms, normalized=True, words=table)
-    chosen = keywords_many(table, [(a.title, a.text) for a in articles], k=opts.keywords,
-                           scorer=model.keyword_scorer())
+    predictions = model.predict_many(items, top_terms=opts.top_terms, normalized=True,
+                                     words=table)
+    chosen = keywords_many(table, items, k=opts.keywords, scorer=model.keyword_scorer())
     records = []
     for article, prediction, words in zip(articles, predictions, chosen, strict=True):
         summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,

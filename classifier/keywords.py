@@ -79,8 +79,10 @@ class KeywordScorer:
         """Weight of one word."""
         found = self.known.get(word)
         if found is None:
-            found = self.idf(word) if self.idf is not None and is_candidate(word) else float(
-                is_candidate(word))
+            if not is_candidate(word):
+                found = 0.0
+            else:
+                found = self.idf(word) if self.idf is not None else 1.0
             # Remember new words too (names, places recur), up to a bound: memory stays flat
             # over a run of any length.
             if len(self.known) < self._limit:

@@ -78,9 +78,7 @@ class WordTable:
         first = np.repeat(starts[:-1] - np.cumsum(title_len) + title_len, title_len)
         titles = np.zeros(n)
         titles[first + np.arange(len(title))] = title
-        columns = None
-        if vocabulary is not None:
-            columns = np.fromiter(map(vocabulary.get, keys, repeat(-1)), np.int64, n)
+        columns = None if vocabulary is None else _columns(keys, vocabulary)
         return cls(keys, starts, counts, titles, vocabulary, columns)
 
     def __len__(self) -> int:
@@ -94,4 +92,9 @@ class WordTable:
         """Every entry's column in ``vocabulary`` (-1: absent); reused when already known."""
         if self.columns is not None and self.vocabulary is vocabulary:
             return self.columns
-        return np.fromiter(map(vocabulary.get, self.keys, repeat(-1)), np.int64, len(self.keys))
+        return _columns(self.keys, vocabulary)
+
+
+def _columns(keys: list[str], vocabulary: Mapping[str, int]) -> np.ndarray:
+    """Each key's column in ``vocabulary``, -1 when absent (one C-level pass of look-ups)."""
+    return np.fromiter(map(vocabulary.get, keys, repeat(-1)), np.int64, len(keys))
