@@ -173,7 +173,7 @@ class FeatureSpace:
 
     def idf_of_word(self, word: str) -> float:
         """IDF of a word; unknown words get the largest IDF (rarest)."""
-        if self._idf_by_word is None:  # keywords ask for every distinct word of every article
+        if self._idf_by_word is None:  # the keyword scorer asks for every vocabulary word
             self._idf_by_word = dict(zip(self.word_vocab, self.word_idf.tolist(), strict=True))
         return self._idf_by_word.get(word.lower(), self._max_idf)
 
