@@ -29,10 +29,10 @@ def main() -> None:
     args = ap.parse_args()
     from train_default import join_labels
 
-    from classifier.datasets import read_examples
-    from classifier.metrics import make_folds, report
-    from classifier.persist import load_model
-    from classifier.tokens import load_jieba_reference
+    from classifier.model.store import load_model
+    from classifier.text.tokens import load_jieba_reference
+    from classifier.training.datasets import read_examples
+    from classifier.training.metrics import make_folds, report
 
     model = load_model(args.model)
     labels = model.labels

@@ -84,7 +84,7 @@ def child_run(spec: str) -> None:
     """In a fresh process: label as the CLI does, timing wall and CPU (self + workers)."""
     import resource
 
-    from classifier.batch import label
+    from classifier.labelling.runner import label
 
     kw = json.loads(spec)
     c0 = time.process_time()

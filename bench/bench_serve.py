@@ -47,9 +47,9 @@ def free_port() -> int:
 
 def baseline(page: str, model: str, repeats: int = 30) -> float:
     """Median seconds of one in-process classify of the page (no HTTP), after a warm-up."""
-    from classifier.analyze import Options, analyze
-    from classifier.persist import load_model
-    from classifier.pipeline import articles_from_text
+    from classifier.labelling.analysis import Options, analyze
+    from classifier.model.store import load_model
+    from classifier.text.reader import articles_from_text
 
     m = load_model(model)
     times = []

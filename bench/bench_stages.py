@@ -32,13 +32,13 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def one_run(lines: list[str], model: Any) -> dict[str, float]:
     """CPU seconds of each stage over ``lines`` (one JSONL record each)."""
-    from classifier.analyze import Options, analyze
-    from classifier.batch_output import format_records
-    from classifier.features import compose
-    from classifier.keywords import keywords_many
-    from classifier.pipeline import article_from_line
-    from classifier.summarize import summarize
-    from classifier.wordcounts import WordTable, count_words
+    from classifier.features.space import compose
+    from classifier.features.wordcounts import WordTable, count_words
+    from classifier.labelling.analysis import Options, analyze
+    from classifier.labelling.output import format_records
+    from classifier.summary.extract import summarize
+    from classifier.summary.keyterms import keywords_many
+    from classifier.text.reader import article_from_line
 
     t: dict[str, float] = {}
     t["read, normalize, clean"], arts = _timed(
@@ -68,8 +68,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
 
-    from classifier.persist import load_model
-    from classifier.runtime import GC_THRESHOLD
+    from classifier.labelling.runtime import GC_THRESHOLD
+    from classifier.model.store import load_model
 
     src = args.shared / "corpus/peoples_daily/articles.jsonl"
     if not src.exists():

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from rouge_chinese import Rouge
 
-from classifier.sentences import split_sentences
-from classifier.summarize import METHODS, body_sentences, summarize
+from classifier.summary.extract import METHODS, body_sentences, summarize
+from classifier.text.sentences import split_sentences
 
 Pair = tuple[str, str]  # (text, reference)
 _rouge = Rouge()

@@ -48,9 +48,9 @@ def main() -> None:
     # Choose settings on dev.txt; report test.txt once for the chosen setting.
     ap.add_argument("--split", choices=("dev", "test"), default="test")
     args = ap.parse_args()
-    from classifier.features import FeatureSettings
-    from classifier.persist import load_model
-    from classifier.train import train
+    from classifier.features.space import FeatureSettings
+    from classifier.model.store import load_model
+    from classifier.training.trainer import train
 
     d = args.shared / "corpus/thucnews"
     classes = (d / "class.txt").read_text("utf-8").split()

@@ -13,7 +13,7 @@ import argparse
 import re
 from pathlib import Path
 
-from classifier.normalize import to_simplified
+from classifier.text.normalize import to_simplified
 
 LISTS = ("baidu_stopwords.txt", "cn_stopwords.txt", "hit_stopwords.txt", "scu_stopwords.txt")
 _CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -48,7 +48,8 @@ def build(shared: Path) -> list[str]:
 
 
 HEADER = """\
-# Stop words for keyword extraction (classifier.keywords), one per line; '#' starts a comment.
+# Stop words for keyword extraction (classifier.summary.keyterms), one per line; '#' starts
+# a comment.
 # Built by bench/make_stopwords.py from the four lists in ../shared/corpus/stopwords/
 # (HIT, Baidu, SCU, cn; goto456/stopwords): merged, CJK-only entries kept (punctuation,
 # digits, Latin and debris such as '末##末' dropped), mapped to simplified characters,

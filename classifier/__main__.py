@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifier.cli import main
+from classifier.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--cv", type=int, default=5)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    from classifier.train import train
+    from classifier.training.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "peoples_daily_labels.jsonl"

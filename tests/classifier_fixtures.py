@@ -11,7 +11,7 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-from classifier.taxonomy import load_taxonomy
+from classifier.model.taxonomy import load_taxonomy
 
 OFF_TOPIC = [
     "国家队在世界杯预选赛中以二比一击败对手，主教练赛后表示球员发挥出色。",
@@ -54,7 +54,7 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
 @lru_cache(maxsize=1)
 def tiny_model_dir(root: str) -> tuple[Path, dict[str, object]]:
     """Train the tiny model once (cached across test modules): (model dir, metrics)."""
-    from classifier.train import train
+    from classifier.training.trainer import train
 
     base = Path(root)
     data = write_jsonl(base / "tiny.jsonl", make_rows())

@@ -5,9 +5,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.analyze import Options, analyze, warm_up
-from classifier.articles import split_articles
-from classifier.persist import load_model
+from classifier.labelling.analysis import Options, analyze, warm_up
+from classifier.model.store import load_model
+from classifier.text.splitter import split_articles
 
 from .conftest import seed_text
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.articles import split_articles
-from classifier.clean import is_byline, is_fragment, is_lead, looks_like_title
-from classifier.normalize import normalize_text
+from classifier.text.clean import is_byline, is_fragment, is_lead, looks_like_title
+from classifier.text.normalize import normalize_text
+from classifier.text.splitter import split_articles
 
 from .conftest import seed_path, seed_text
 

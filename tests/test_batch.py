@@ -1,4 +1,4 @@
-"""Batch labelling (classifier.batch, classifier.inputs, classifier.batch_output)."""
+"""Batch labelling (classifier.labelling: runner, tasks, output)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from classifier import batch, inputs
-from classifier.batch import NoInputsError, UsageError, label
-from classifier.batch_output import CSV_COLUMNS, completed_tasks
+from classifier.labelling import runner as batch
+from classifier.labelling import tasks as inputs
+from classifier.labelling.output import CSV_COLUMNS, completed_tasks
+from classifier.labelling.runner import NoInputsError, UsageError, label
 
 from .conftest import read_records, seed_path, seed_text
 

@@ -6,9 +6,9 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier import charcount
-from classifier.charcount import CharCounter, _HashTable, _summed_rows
-from classifier.tokens import char_ngrams
+from classifier.features import charcount
+from classifier.features.charcount import CharCounter, _HashTable, _summed_rows
+from classifier.text.tokens import char_ngrams
 
 from .conftest import seed_text
 

@@ -7,9 +7,9 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from classifier import clean as C
-from classifier.article import Dropped
-from classifier.clean import Para, clean_page, is_fragment, is_terminal
+from classifier.text import clean as C
+from classifier.text.article import Dropped
+from classifier.text.clean import Para, clean_page, is_fragment, is_terminal
 
 # The plain forms: regex searches anchored with ``$`` (which also matches before a final
 # newline) and the single furniture pattern that mixed anchored and free branches.

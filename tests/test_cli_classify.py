@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from classifier.cli import app
+from classifier.cli.app import app
 
 from .conftest import ROOT, seed_path
 
@@ -81,7 +81,7 @@ def test_models_lists_the_default_model() -> None:
 def test_classify_does_not_import_scikit_learn() -> None:
     code = (
         "import sys\n"
-        "from classifier.cli import main\n"
+        "from classifier.cli.app import main\n"
         f"sys.argv = ['classifier', 'classify', {str(seed_path('001'))!r}, '--format', 'json']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('sklearn', 'jieba') if m in sys.modules)\n"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from classifier.cli import app
+from classifier.cli.app import app
 
 from .conftest import ROOT, read_records, seed_path, seed_text
 

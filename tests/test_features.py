@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier.features import (
+from classifier.features.space import (
     CharAnalyzer,
     FeatureSettings,
     FeatureSpace,
     compose,
     word_analyzer,
 )
-from classifier.normalize import normalize_text
-from classifier.wordcounts import WordTable, count_words
+from classifier.features.wordcounts import WordTable, count_words
+from classifier.text.normalize import normalize_text
 from tests.conftest import SEEDS
 
 

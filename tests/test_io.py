@@ -1,4 +1,4 @@
-"""Tests for classifier.io: encodings, binary/empty/oversized input, paths and stdin."""
+"""Tests for classifier.text.decode: encodings, binary/empty/oversized input, paths and stdin."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InputError
-from classifier.io import DEFAULT_MAX_BYTES, Decoded, decode_bytes, read_path, read_stdin
+from classifier.text.decode import DEFAULT_MAX_BYTES, Decoded, decode_bytes, read_path, read_stdin
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 SIMPLIFIED_SEED = SEEDS / "000_dc3554b161678f8d.txt"

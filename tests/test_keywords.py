@@ -1,4 +1,4 @@
-"""Tests for classifier.keywords (issue 4)."""
+"""Tests for classifier.summary.keyterms (issue 4)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.errors import InputError
-from classifier.keywords import KeywordScorer, is_candidate, keywords, keywords_many, stopwords
-from classifier.wordcounts import WordTable, count_words
+from classifier.errors import OptionError
+from classifier.features.wordcounts import WordTable, count_words
+from classifier.summary.keyterms import (
+    KeywordScorer,
+    is_candidate,
+    keywords,
+    keywords_many,
+    stopwords,
+)
 
 TEXT = (
     "本报讯（记者张三）近日，市总工会召开劳动模范表彰大会。大会表彰了100名劳动模范。"
@@ -57,8 +63,9 @@ def test_title_words_are_boosted() -> None:
 def test_empty_and_bad_k() -> None:
     assert keywords("") == []
     assert keywords("。，！ 2020 的") == []
-    with pytest.raises(InputError, match="0"):
-        keywords(TEXT, k=0)
+    assert keywords(TEXT, k=0) == []
+    with pytest.raises(OptionError, match="-1"):
+        keywords(TEXT, k=-1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -97,7 +104,7 @@ def test_vocabulary_scorer_equals_idf_function() -> None:
 
 
 def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("classifier.keywords._MEMO_WORDS", 2)
+    monkeypatch.setattr("classifier.summary.keyterms._MEMO_WORDS", 2)
     scorer = KeywordScorer(_idf, {"劳模": 5.0})
     assert [scorer.weight(w) for w in ("劳模", "工匠", "记者", "职工")] == \
         [5.0, _idf("工匠"), 0.0, _idf("职工")]

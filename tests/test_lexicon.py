@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.lexicon import lexicon_counts, lexicon_features
+from classifier.features.lexicon import lexicon_counts, lexicon_features
 
 # Terms that overlap each other (工会 in 工会社工) and themselves (助学救助, 工会社工).
 TERMS = ["工会", "工会社工", "助学救助", "社工", "劳模", "abc", "工会"]

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.features import compose
-from classifier.model import Prediction, ThemeModel
-from classifier.persist import load_model
-from classifier.wordcounts import WordTable, count_words
+from classifier.features.space import compose
+from classifier.features.wordcounts import WordTable, count_words
+from classifier.model.store import load_model
+from classifier.model.theme_model import Prediction, ThemeModel
 from tests.conftest import ROOT, seed_text
 
 TEXT = "市总工会举办职业技能竞赛，参赛选手在决赛中技术比武，展现岗位练兵成果。"
@@ -70,7 +70,7 @@ def test_default_model_predicts_without_sklearn() -> None:
     """A one-page classification must not import scikit-learn (nor pure-Python jieba)."""
     code = (
         "import sys, json\n"
-        "from classifier.persist import load_model\n"
+        "from classifier.model.store import load_model\n"
         "m = load_model('default')\n"
         f"text = open({str(ROOT / 'seeds')!r} + '/' + sys.argv[1], encoding='utf-8').read()\n"
         "p = m.predict('', text)\n"

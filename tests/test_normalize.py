@@ -6,8 +6,13 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier import normalize as N
-from classifier.normalize import has_mojibake, mojibake_repairs, normalize_text, repair_mojibake
+from classifier.text import normalize as N
+from classifier.text.normalize import (
+    has_mojibake,
+    mojibake_repairs,
+    normalize_text,
+    repair_mojibake,
+)
 
 from .conftest import seed_text
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from classifier.errors import ModelError
-from classifier.persist import _sha256, load_examples, load_model, resolve_model_dir, save_model
+from classifier.model.store import _sha256, load_examples, load_model, resolve_model_dir, save_model
 
 ITEMS = [("技能大赛", "参赛选手在决赛中技术比武。"), ("", "困难职工帮扶资金发放到位，金秋助学。")]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from classifier.cli import app
+from classifier.cli.app import app
 from classifier.errors import InputError
-from classifier.pipeline import Failure, article_from_record, read_articles
+from classifier.text.reader import Failure, article_from_record, read_articles
 
 from .conftest import seed_path, seed_text
 

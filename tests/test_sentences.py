@@ -1,4 +1,4 @@
-"""Tests for classifier.sentences: lossless splitting (issue 2, "Sentences")."""
+"""Tests for classifier.text.sentences: lossless splitting (issue 2, "Sentences")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.sentences import split_sentences
+from classifier.text.sentences import split_sentences
 
 _WS = re.compile(r"\s+")
 

@@ -24,9 +24,9 @@ import httpx
 import pytest
 import uvicorn
 
-from classifier.persist import load_model, save_model
-from classifier.serve import create_app, is_loopback
-from classifier.server import ModelHolder
+from classifier.model.store import load_model, save_model
+from classifier.service.app import create_app, is_loopback
+from classifier.service.runner import ModelHolder
 
 from .conftest import ROOT, seed_text
 
@@ -121,8 +121,8 @@ def test_classify_text_gives_label_records(client: httpx.Client) -> None:
 
 
 def test_classify_matches_library(client: httpx.Client, model_dir: Path) -> None:
-    from classifier.analyze import Options, analyze
-    from classifier.pipeline import articles_from_text
+    from classifier.labelling.analysis import Options, analyze
+    from classifier.text.reader import articles_from_text
 
     expected = analyze(articles_from_text(page(), source="<text>"), load_model(model_dir),
                        Options())
@@ -367,7 +367,7 @@ def test_serve_command_sighup_reload_and_sigterm_exit(model_dir: Path, tmp_path:
 def test_serve_command_bad_model_is_a_clean_error(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from classifier.cli import app
+    from classifier.cli.app import app
 
     result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "missing")])
     assert result.exit_code == 1
@@ -422,7 +422,7 @@ def test_serve_command_two_workers_sighup_restarts_them(model_dir: Path,
 def test_serve_command_port_in_use_is_a_clean_error(model_dir: Path) -> None:
     from typer.testing import CliRunner
 
-    from classifier.cli import app
+    from classifier.cli.app import app
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""Tests for classifier.summarize: lead and centrality summaries (issue 4)."""
+"""Tests for classifier.summary.extract: lead and centrality summaries (issue 4)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.errors import InputError
-from classifier.sentences import split_sentences
-from classifier.summarize import (
+from classifier.errors import OptionError
+from classifier.summary.extract import (
     METHODS,
     Summary,
     body_sentences,
     strip_byline,
     summarize,
 )
+from classifier.text.sentences import split_sentences
 
 BODY = (
     "本报讯（记者张三 通讯员李四）近日，市总工会召开职工代表大会。"
@@ -95,7 +95,7 @@ def test_hard_cut_without_clause_mark_is_still_marked() -> None:
     [({"method": "nope"}, "nope"), ({"sentences": 0}, "0"), ({"max_chars": 1}, "1")],
 )
 def test_bad_options_raise_input_error(kwargs: dict[str, object], word: str) -> None:
-    with pytest.raises(InputError, match=word):
+    with pytest.raises(OptionError, match=word):
         summarize(BODY, **kwargs)  # type: ignore[arg-type]
 
 
@@ -158,7 +158,7 @@ def test_summary_is_ordered_subsequence_within_budget(
 def _run(args: list[str]) -> tuple[int, str, str]:
     from typer.testing import CliRunner
 
-    from classifier.cli import app
+    from classifier.cli.app import app
 
     result = CliRunner().invoke(app, ["summarize", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -217,7 +217,7 @@ def test_cli_missing_file_is_a_partial_failure(tmp_path: Path) -> None:
 def test_lead_window_gives_the_same_summary_as_splitting_everything(
     text: str, max_chars: int, sentences: int
 ) -> None:
-    from classifier import summarize as module
+    from classifier.summary import extract as module
 
     full = module.body_sentences(text)
     expected = (module._fit(full, list(range(len(full))), sentences, max_chars, "lead")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.normalize import normalize_text
-from classifier.tokens import char_ngrams, cut, load_jieba_reference, user_dictionary, words
+from classifier.text.normalize import normalize_text
+from classifier.text.tokens import char_ngrams, cut, load_jieba_reference, user_dictionary, words
 from tests.conftest import SEEDS
 
 

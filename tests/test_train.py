@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from classifier.cli import app
-from classifier.datasets import read_examples
+from classifier.cli.app import app
 from classifier.errors import DataError
-from classifier.persist import load_examples, load_model
-from classifier.train import evaluate, train
+from classifier.model.store import load_examples, load_model
+from classifier.training.datasets import read_examples
+from classifier.training.trainer import evaluate, train
 from tests.classifier_fixtures import make_rows, write_jsonl
 
 runner = CliRunner()
@@ -151,7 +151,7 @@ def test_nb_ratios_favour_terms_of_the_positive_class() -> None:
     import numpy as np
     import scipy.sparse as sp
 
-    from classifier.fitting import nb_ratios
+    from classifier.training.fitting import nb_ratios
 
     x = sp.csr_matrix(np.array([[0.5, 0.0, 0.2], [0.9, 0.0, 0.1], [0.0, 0.7, 0.3]]))
     r = nb_ratios(x, np.array([1, 1, 0]), np.ones(3))
@@ -165,7 +165,7 @@ def test_nbsvm_coef_reproduces_the_scaled_fit() -> None:
     import scipy.sparse as sp
     from sklearn.svm import LinearSVC
 
-    from classifier.fitting import fit_linear, nb_ratios
+    from classifier.training.fitting import fit_linear, nb_ratios
 
     rng = np.random.default_rng(0)
     x = sp.random(40, 12, density=0.3, format="csr", random_state=1)
@@ -179,7 +179,7 @@ def test_nbsvm_coef_reproduces_the_scaled_fit() -> None:
 
 
 def test_cli_train_estimator_and_feature_options(tmp_path: Path) -> None:
-    from classifier.features import FeatureSettings
+    from classifier.features.space import FeatureSettings
 
     data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=6))
     res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0",

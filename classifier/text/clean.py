@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from classifier.article import Dropped
-from classifier.normalize import has_mojibake, mojibake_repairs, normalize_text
+from classifier.text.article import Dropped
+from classifier.text.normalize import has_mojibake, mojibake_repairs, normalize_text
 
 __all__ = [
     "Para",

@@ -111,8 +111,8 @@ def classify(
     max_bytes: MaxBytes = 20 * 1024 * 1024,
 ) -> None:
     """Tag articles with themes (scores, evidence terms), a lead summary and keywords."""
-    from classifier.analyze import Options
-    from classifier.analyze import classify as classify_inputs
+    from classifier.labelling.analysis import Options
+    from classifier.labelling.analysis import classify as classify_inputs
 
     if not paths and text is None:
         warn("error: give one or more paths, - for stdin, or --text TEXT")
@@ -128,7 +128,7 @@ def classify(
     if fmt is ClassifyFormat.table:
         from rich.console import Console
 
-        from classifier.render import render_records
+        from classifier.cli.render import render_records
 
         names = {n["id"]: n for n in result.model.label_names()}
         render_records(result.records, names, console=Console(), top=max(top_terms, 3))
@@ -151,7 +151,7 @@ def models(
     ] = None,
 ) -> None:
     """List the models under models/ with their labels, training size and metrics (JSON)."""
-    from classifier.catalog import list_models
+    from classifier.model.catalog import list_models
 
     try:
         found = list_models(directory)
@@ -202,8 +202,8 @@ def label(
     cleanly; rerun with --resume to finish. Exit codes: 0 all labelled, 3 some inputs failed,
     2 usage error, 1 nothing labelled (e.g. the model cannot be loaded), 130/143 interrupted.
     """
-    from classifier.batch import UsageError
-    from classifier.batch import label as label_inputs
+    from classifier.labelling.runner import UsageError
+    from classifier.labelling.runner import label as label_inputs
 
     try:
         result = label_inputs(inputs or [], out=out, fmt=output, workers=workers,
@@ -234,7 +234,7 @@ def split(
     max_bytes: MaxBytes = 20 * 1024 * 1024,
 ) -> None:
     """Clean pages and print one JSON object per article (dropped lines included)."""
-    from classifier.pipeline import Failure, read_articles
+    from classifier.text.reader import Failure, read_articles
 
     failures = 0
     for item in read_articles(paths, split=not no_split, max_bytes=max_bytes):
@@ -266,8 +266,8 @@ def summarize(
     max_bytes: MaxBytes = 20 * 1024 * 1024,
 ) -> None:
     """Print a summary and keywords per article (JSON lines unless writing to a terminal)."""
-    from classifier.pipeline import Failure, read_articles
-    from classifier.summarize import METHODS, summary_record
+    from classifier.summary.extract import METHODS, summary_record
+    from classifier.text.reader import Failure, read_articles
 
     if method not in METHODS:
         warn(f"error: unknown --method {method!r}; use one of {', '.join(METHODS)}")
@@ -341,7 +341,7 @@ def train(
     """Train a theme model and print its metrics as JSON."""
     import logging
 
-    from classifier.train import train as train_model
+    from classifier.training.trainer import train as train_model
 
     if cv == 1:
         warn("error: --cv must be 0 (no cross-validation) or at least 2")
@@ -350,10 +350,10 @@ def train(
     try:
         base_dir = None
         if base is not None:
-            from classifier.persist import resolve_model_dir
+            from classifier.model.store import resolve_model_dir
 
             base_dir = resolve_model_dir(base)
-        from classifier.features import FeatureSettings
+        from classifier.features.space import FeatureSettings
 
         settings = FeatureSettings(char_hi=char_hi, min_df=min_df, word_weight=word_weight)
         metrics = train_model(data, out_dir=out, taxonomy=taxonomy, cv=cv, seed=seed,
@@ -373,7 +373,7 @@ def evaluate(
     ] = False,
 ) -> None:
     """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON)."""
-    from classifier.train import evaluate as evaluate_model
+    from classifier.training.trainer import evaluate as evaluate_model
 
     try:
         result = evaluate_model(data, model=model, skip_bad=skip_bad)
@@ -384,7 +384,7 @@ def evaluate(
 
 def _keyword_scorer() -> Any:
     """Keyword weights by the default model's IDF, or None (term frequency) without a model."""
-    from classifier.persist import load_model
+    from classifier.model.store import load_model
 
     try:
         return load_model("default").keyword_scorer()
@@ -407,7 +407,7 @@ def serve(
 ) -> None:
     """Run the HTTP service (POST /classify, /summarize; GET /themes, /model, /health; docs
     at /docs). SIGHUP or POST /admin/reload (loopback only) reloads the model; SIGTERM stops."""
-    from classifier.server import run_server
+    from classifier.service.runner import run_server
 
     try:
         run_server(host=host, port=port, model=model, workers=workers,

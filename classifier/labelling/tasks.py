@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from classifier.article import Article
 from classifier.errors import InputError
-from classifier.io import Decoded
-from classifier.pipeline import (
+from classifier.text.article import Article
+from classifier.text.decode import Decoded
+from classifier.text.reader import (
     STDIN,
     Failure,
     article_from_line,
@@ -34,8 +34,9 @@ from classifier.pipeline import (
 __all__ = ["CHUNK_LINES", "WHOLE", "Task", "chunk_of", "iter_paths", "iter_tasks", "task_items"]
 
 # Physical lines per JSONL task. Chunk ids are derived from line numbers with this constant, so
-# the output of a run identifies which chunks are complete (see classifier.batch). Changing it
-# between an interrupted run and its resume is still safe: resume works at line granularity.
+# the output of a run identifies which chunks are complete (see classifier.labelling.runner).
+# Changing it between an interrupted run and its resume is still safe: resume works at line
+# granularity.
 CHUNK_LINES = 256
 # The chunk id of a whole-file task (text pages, stdin, an unreadable JSONL file).
 WHOLE = -1

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from classifier.article import Article, Dropped
-from classifier.articles import split_articles
 from classifier.errors import InputError
-from classifier.io import DEFAULT_MAX_BYTES, Decoded, read_path, read_stdin
-from classifier.normalize import normalize_text
+from classifier.text.article import Article, Dropped
+from classifier.text.decode import DEFAULT_MAX_BYTES, Decoded, read_path, read_stdin
+from classifier.text.normalize import normalize_text
+from classifier.text.splitter import split_articles
 
 __all__ = [
     "Failure",

@@ -1,8 +1,8 @@
 """ThemeModel: linear one-vs-rest scores + taxonomy term evidence -> probabilities, labels, why.
 
 For theme t and a document: ``s_t = x . coef_t + intercept_t`` (TF-IDF features, fitted by
-``classifier.train``), then ``p_t = sigmoid(a * s_t + c . lex_t + b)`` where ``lex_t`` are the
-theme's term-hit features (``lexicon.lexicon_features``) and (a, c, b) are shared by all
+``classifier.training``), then ``p_t = sigmoid(a * s_t + c . lex_t + b)`` where ``lex_t`` are
+the theme's term-hit features (``lexicon.lexicon_features``) and (a, c, b) are shared by all
 themes, fitted on cross-validated scores. Sharing lets a theme with two labelled examples still
 fire on its taxonomy terms. A theme is predicted when ``p_t >= threshold_t`` (tuned by CV).
 
@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.features import FeatureSpace, compose
-from classifier.keywords import KeywordScorer
-from classifier.lexicon import lexicon_counts, lexicon_features
-from classifier.wordcounts import WordTable
+from classifier.features.lexicon import lexicon_counts, lexicon_features
+from classifier.features.space import FeatureSpace, compose
+from classifier.features.wordcounts import WordTable
+from classifier.summary.keyterms import KeywordScorer
 
 __all__ = ["Prediction", "ThemeModel"]
 
@@ -53,7 +53,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 class ThemeModel:
     """A fitted theme classifier (see module docstring). Build with ``classifier.train`` or
-    ``classifier.persist.load_model``."""
+    ``classifier.load_model``."""
 
     def __init__(self, *, labels: list[str], names: dict[str, dict[str, str]],
                  features: FeatureSpace, coef: np.ndarray, intercept: np.ndarray,

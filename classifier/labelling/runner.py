@@ -1,12 +1,12 @@
 """Label many inputs: parallel workers, ordered streaming output, clean stops, ``--resume``.
 
 ``label(inputs, out=..., ...)`` turns files, folders, JSONL files and stdin into one output
-record per article (``classifier.analyze``) or one ``{"source", "error"}`` record per input (or
-JSONL line) that cannot be read. Work is split into tasks (``classifier.inputs``): one text file,
-or ``CHUNK_LINES`` lines of a JSONL file. Tasks run in a process pool whose workers each load the
-model once; at most a small window of tasks is in flight, so memory does not grow with the number
-of files, and results are written in input order, so any number of workers gives byte-identical
-output.
+record per article (``classifier.labelling.analysis``) or one ``{"source", "error"}`` record per
+input (or JSONL line) that cannot be read. Work is split into tasks
+(``classifier.labelling.tasks``): one text file, or ``CHUNK_LINES`` lines of a JSONL file. Tasks
+run in a process pool whose workers each load the model once; at most a small window of tasks is
+in flight, so memory does not grow with the number of files, and results are written in input
+order, so any number of workers gives byte-identical output.
 
 Output formats: ``jsonl`` (one JSON object per line) and ``csv`` (header, then one row per
 record, columns ``CSV_COLUMNS``: ``labels`` and ``keywords`` joined with ``;``, ``scores`` and
@@ -48,26 +48,25 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from classifier.analyze import Options, analyze, warm_up
-from classifier.article import Article
-from classifier.batch_output import (
+from classifier.errors import ClassifierError, UsageError
+from classifier.labelling.analysis import Options, analyze, warm_up
+from classifier.labelling.output import (
     CSV_COLUMNS,
     FORMATS,
     LabelProgress,
-    UsageError,
     completed_tasks,
     csv_header,
     format_records,
 )
-from classifier.errors import ClassifierError
-from classifier.inputs import Task, iter_tasks, task_items
-from classifier.io import DEFAULT_MAX_BYTES
-from classifier.model import ThemeModel
-from classifier.persist import load_model, resolve_model_dir
-from classifier.pipeline import Failure
-from classifier.runtime import GC_THRESHOLD, StopSignals, labelling_gc
+from classifier.labelling.runtime import GC_THRESHOLD, StopSignals, labelling_gc
+from classifier.labelling.tasks import Task, iter_tasks, task_items
+from classifier.model.store import load_model, resolve_model_dir
+from classifier.model.theme_model import ThemeModel
+from classifier.text.article import Article
+from classifier.text.decode import DEFAULT_MAX_BYTES
+from classifier.text.reader import Failure
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "LabelSummary", "NoInputsError", "UsageError",
+__all__ = ["CSV_COLUMNS", "FORMATS", "LabelSummary", "NoInputsError",
            "format_records", "label"]
 
 # Tasks in flight per worker: enough to keep workers busy while the writer waits for the oldest.
@@ -157,7 +156,7 @@ def _init_worker(config: _Config) -> None:
     # cleanly and shuts the pool down, so workers must neither die mid-task nor print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    gc.set_threshold(*GC_THRESHOLD)  # a worker only labels: see classifier.runtime
+    gc.set_threshold(*GC_THRESHOLD)  # a worker only labels: see classifier.labelling.runtime
     if _WORKER.get("model_dir") != config.model_dir:  # not inherited through fork: load it
         _WORKER["model"] = load_model(config.model_dir)
         _WORKER["model_dir"] = config.model_dir

@@ -1,7 +1,7 @@
 """Taxonomy term hits: how often each theme's typical terms occur in an article.
 
-The model's combiner (``classifier.model``) turns these counts into per-theme evidence, so a
-theme with few labelled examples can still fire on its taxonomy terms.
+The model's combiner (``classifier.model.theme_model``) turns these counts into per-theme
+evidence, so a theme with few labelled examples can still fire on its taxonomy terms.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Train and evaluate theme models: ``train(paths, out_dir=...)``, ``evaluate(path, model=...)``.
 
-Training: read labelled files (``classifier.datasets``), add the base model's stored examples
-(``base``; a new label set for the same id replaces the old one), build word/char vocabularies,
-fit one-vs-rest linear models on TF-IDF (plus one pseudo-document per taxonomy theme built from
-its name, covers and terms), fit the shared score/term-evidence combiner and per-theme
-thresholds on out-of-fold scores, report cross-validated metrics, save atomically.
+Training: read labelled files (``classifier.training.datasets``), add the base model's stored
+examples (``base``; a new label set for the same id replaces the old one), build word/char
+vocabularies, fit one-vs-rest linear models on TF-IDF (plus one pseudo-document per taxonomy
+theme built from its name, covers and terms), fit the shared score/term-evidence combiner and
+per-theme thresholds on out-of-fold scores, report cross-validated metrics, save atomically.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier import __version__
-from classifier.datasets import Example, read_examples
 from classifier.errors import DataError
-from classifier.features import FeatureSettings, FeatureSpace, compose
-from classifier.fitting import (
+from classifier.features.lexicon import lexicon_counts
+from classifier.features.lexicon import lexicon_features as _lexfeat
+from classifier.features.space import FeatureSettings, FeatureSpace, compose
+from classifier.model.store import StoredExamples, load_examples, load_model, save_model
+from classifier.model.taxonomy import Taxonomy, load_taxonomy
+from classifier.model.theme_model import ThemeModel
+from classifier.training.datasets import Example, read_examples
+from classifier.training.fitting import (
     ESTIMATORS,
     build_counts,
     fit_combiner,
@@ -32,12 +37,7 @@ from classifier.fitting import (
     fit_term_prior,
     idf_of,
 )
-from classifier.lexicon import lexicon_counts
-from classifier.lexicon import lexicon_features as _lexfeat
-from classifier.metrics import make_folds, report, tune_thresholds
-from classifier.model import ThemeModel
-from classifier.persist import StoredExamples, load_examples, load_model, save_model
-from classifier.taxonomy import Taxonomy, load_taxonomy
+from classifier.training.metrics import make_folds, report, tune_thresholds
 
 __all__ = ["evaluate", "train"]
 

@@ -29,8 +29,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.errors import ModelError
-from classifier.features import FeatureSettings, FeatureSpace
-from classifier.model import ThemeModel
+from classifier.features.space import FeatureSettings, FeatureSpace
+from classifier.model.theme_model import ThemeModel
 
 __all__ = [
     "FORMAT_VERSION",
@@ -62,7 +62,7 @@ class StoredExamples:
 
 def models_dir() -> Path:
     """The repository's models/ directory (beside the package, for editable installs)."""
-    return Path(__file__).resolve().parents[1] / "models"
+    return Path(__file__).resolve().parents[2] / "models"
 
 
 def resolve_model_dir(path_or_name: str | Path = "default") -> Path:

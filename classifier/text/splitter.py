@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from classifier.article import Article, Dropped
-from classifier.clean import (
+from classifier.text.article import Article, Dropped
+from classifier.text.clean import (
     CAPTION,
     CREDIT,
     SUMMARY,

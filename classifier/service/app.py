@@ -1,7 +1,8 @@
 """HTTP service: FastAPI app factory with the classify/summarize/themes/model/health endpoints.
 
-``create_app()`` builds the app; ``classifier.server.run_server`` runs it under uvicorn
-(``classifier.server`` also holds the reloadable model and the body-size middleware).
+``create_app()`` builds the app; ``classifier.service.runner.run_server`` runs it under
+uvicorn; the reloadable model lives in ``classifier.service.holder`` and the body-size
+middleware in ``classifier.service.limits``.
 Behaviour (issue 6):
 
 - The model loads once per worker process, in the app's lifespan startup.
@@ -30,9 +31,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
-from classifier.article import Article
 from classifier.errors import ClassifierError, InputError
-from classifier.server import BodyLimit, ModelHolder
+from classifier.service.holder import ModelHolder
+from classifier.service.limits import BodyLimit
+from classifier.text.article import Article
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -104,7 +106,7 @@ def is_loopback(host: str | None) -> bool:
 
 def _articles(req: _Input) -> list[Article]:
     """The request's texts as articles, empty ones left out."""
-    from classifier.pipeline import article_from_record, articles_from_text
+    from classifier.text.reader import article_from_record, articles_from_text
 
     if req.text is not None and req.title is not None:
         found = [article_from_record({"title": req.title, "text": req.text}, source="<text>",
@@ -120,8 +122,8 @@ def _articles(req: _Input) -> list[Article]:
 def _warm_up(holder: ModelHolder) -> None:
     """Classify one sentence so the segmenter and normalizer load at startup (about a second),
     not in the first client's request."""
-    from classifier.analyze import analyze
-    from classifier.pipeline import articles_from_text
+    from classifier.labelling.analysis import analyze
+    from classifier.text.reader import articles_from_text
 
     analyze(articles_from_text("本报讯 职工技能大赛在广州举行。"), holder.model)
 
@@ -193,7 +195,7 @@ def _routes(app: FastAPI) -> None:
     # Plain ``def`` endpoints run in FastAPI's threadpool: analysis is CPU-bound.
     @app.post("/classify", summary="Themes, scores, evidence, summary and keywords")
     def classify(req: ClassifyRequest, request: Request) -> dict[str, Any]:
-        from classifier.analyze import Options, analyze
+        from classifier.labelling.analysis import Options, analyze
 
         model = _holder(request).model  # one snapshot for the whole request
         articles = _articles(req)
@@ -205,7 +207,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/summarize", summary="Lead summary and keywords per article")
     def summarize(req: SummarizeRequest, request: Request) -> dict[str, Any]:
-        from classifier.summarize import summary_record
+        from classifier.summary.extract import summary_record
 
         model = _holder(request).model
         return {"articles": [

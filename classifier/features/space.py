@@ -1,7 +1,7 @@
-"""Features: TF-IDF over words and character n-grams (term hits: ``classifier.lexicon``).
+"""Features: TF-IDF over words and character n-grams (term hits: ``classifier.features.lexicon``).
 
-Training fits vocabularies and IDF with scikit-learn (``classifier.train``); prediction uses
-``FeatureSpace.transform``, a numpy/scipy re-implementation of ``TfidfVectorizer``
+Training fits vocabularies and IDF with scikit-learn (``classifier.training``); prediction
+uses ``FeatureSpace.transform``, a numpy/scipy re-implementation of ``TfidfVectorizer``
 (``sublinear_tf=True``, smooth IDF, L2 norm) that ``tests/test_features.py`` checks against
 scikit-learn. Each block (words, chars) is L2-normalized on its own, then weighted.
 
@@ -18,10 +18,10 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.charcount import MAX_N, CharCounter
-from classifier.normalize import normalize_text
-from classifier.tokens import char_ngrams, words
-from classifier.wordcounts import WordTable
+from classifier.features.charcount import MAX_N, CharCounter
+from classifier.features.wordcounts import WordTable
+from classifier.text.normalize import normalize_text
+from classifier.text.tokens import char_ngrams, words
 
 __all__ = [
     "CharAnalyzer",

@@ -1,6 +1,6 @@
 """What ``label`` writes and shows: JSONL/CSV records, the ``--resume`` scan, progress.
 
-See ``classifier.batch`` for the resume contract this module implements.
+See ``classifier.labelling.runner`` for the resume contract this module implements.
 """
 
 from __future__ import annotations
@@ -14,19 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from classifier.analyze import record_keys
-from classifier.errors import ClassifierError
-from classifier.inputs import chunk_of, iter_paths
+from classifier.errors import UsageError
+from classifier.labelling.analysis import record_keys
+from classifier.labelling.tasks import chunk_of, iter_paths
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "LabelProgress", "UsageError", "completed_tasks", "csv_header",
+__all__ = ["CSV_COLUMNS", "FORMATS", "LabelProgress", "completed_tasks", "csv_header",
            "format_records"]
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = (*record_keys(), "error", "line")
-
-
-class UsageError(ClassifierError):
-    """The options cannot work together (e.g. ``resume`` without ``out``, unknown format)."""
 
 
 def _one_line(value: Any) -> str:

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifier.errors import InputError
-from classifier.sentences import CLAUSE_MARKS, split_sentences
+from classifier.errors import OptionError
+from classifier.text.sentences import CLAUSE_MARKS, split_sentences
 
 if TYPE_CHECKING:
-    from classifier.article import Article
-    from classifier.keywords import KeywordScorer
+    from classifier.summary.keyterms import KeywordScorer
+    from classifier.text.article import Article
 
 __all__ = [
     "METHODS",
@@ -119,14 +119,14 @@ def summarize(
     """Summarize an article body with whole sentences within the budget.
 
     ``sentences`` and ``max_chars`` bound the summary; ``method`` is one of ``METHODS``.
-    An empty body gives an empty summary. Raises ``InputError`` for a bad option.
+    An empty body gives an empty summary. Raises ``OptionError`` for a bad option.
     """
     if method not in METHODS:
-        raise InputError(f"unknown summary method {method!r}; use one of {', '.join(METHODS)}")
+        raise OptionError(f"unknown summary method {method!r}; use one of {', '.join(METHODS)}")
     if sentences < 1:
-        raise InputError(f"sentences must be at least 1, got {sentences}")
+        raise OptionError(f"sentences must be at least 1, got {sentences}")
     if max_chars < 2:
-        raise InputError(f"max_chars must be at least 2, got {max_chars}")
+        raise OptionError(f"max_chars must be at least 2, got {max_chars}")
     body = strip_byline(text)
     if method == "lead":
         # The lead never reads past its budget: the sentences of a window a little longer
@@ -158,7 +158,7 @@ def summary_record(
     ``scorer`` weighs keyword candidates (``ThemeModel.keyword_scorer()``); without it, by
     term frequency alone.
     """
-    from classifier.keywords import keywords  # loads the segmenter: only when asked
+    from classifier.summary.keyterms import keywords  # loads the segmenter: only when asked
 
     summary = summarize(article.text, sentences=sentences, max_chars=max_chars, method=method)
     return {

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from classifier.article import Article
-from classifier.features import compose
-from classifier.io import DEFAULT_MAX_BYTES
-from classifier.keywords import keywords_many
-from classifier.model import ThemeModel
-from classifier.pipeline import Failure, articles_from_text, read_articles
-from classifier.summarize import summarize
-from classifier.wordcounts import WordTable, count_words
+from classifier.features.space import compose
+from classifier.features.wordcounts import WordTable, count_words
+from classifier.model.theme_model import ThemeModel
+from classifier.summary.extract import summarize
+from classifier.summary.keyterms import keywords_many
+from classifier.text.article import Article
+from classifier.text.decode import DEFAULT_MAX_BYTES
+from classifier.text.reader import Failure, articles_from_text, read_articles
 
 __all__ = ["Classified", "Options", "analyze", "classify", "record_keys", "warm_up"]
 
@@ -110,7 +110,7 @@ def classify(
     Raises ``ModelError`` when the model cannot be loaded; unreadable inputs are returned as
     failures rather than raised, so one bad file does not hide the others' results.
     """
-    from classifier.persist import load_model
+    from classifier.model.store import load_model
 
     theme_model = load_model(model)
     articles: list[Article] = []

@@ -15,7 +15,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from classifier.tokens import iter_words
+from classifier.text.tokens import iter_words
 
 __all__ = ["WordCounts", "WordTable", "count_words"]
 

@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.svm import LinearSVC
 
-from classifier.features import CharAnalyzer, FeatureSettings, word_analyzer
+from classifier.features.space import CharAnalyzer, FeatureSettings, word_analyzer
 
 __all__ = [
     "ESTIMATORS",

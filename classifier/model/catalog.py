@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import ModelError
-from classifier.persist import models_dir
+from classifier.model.store import models_dir
 
 __all__ = ["list_models", "model_summary"]
 

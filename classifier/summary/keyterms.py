@@ -1,8 +1,8 @@
 """Top-k keywords of an article by TF-IDF (issue 4).
 
-Words come from ``classifier.wordcounts`` (``tokens.words`` of normalized text). A word counts
-when it is not a stop word (the curated ``data/stopwords.txt``), has at least two characters
-and is not a bare number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term
+Words come from ``classifier.features.wordcounts`` (``tokens.words`` of normalized text). A
+word counts when it is not a stop word (the curated ``data/stopwords.txt``), has at least two
+characters and is not a bare number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term
 frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when given and flat
 (pure term frequency) otherwise; a word that also occurs in the title counts ``TITLE_BOOST``
 times as much, since the headline names the topic. Ties go to the word seen first, so results
@@ -19,9 +19,9 @@ from itertools import repeat
 
 import numpy as np
 
-from classifier.errors import InputError
-from classifier.normalize import normalize_text
-from classifier.wordcounts import WordTable, count_words
+from classifier.errors import OptionError
+from classifier.features.wordcounts import WordTable, count_words
+from classifier.text.normalize import normalize_text
 
 __all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "keywords_many",
            "stopwords"]
@@ -148,8 +148,10 @@ def keywords_many(table: WordTable, articles: Sequence[tuple[str, str]], *, k: i
                   scorer: KeywordScorer) -> list[list[str]]:
     """Keywords of many articles at once: ``table`` holds the words of the normalized
     (title, text) ``articles``; ``scorer`` is e.g. ``ThemeModel.keyword_scorer()``."""
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
+    if k < 0:
+        raise OptionError(f"keywords: k must be 0 or more, got {k}")
+    if k == 0:  # no keywords asked for: nothing to rank
+        return [[] for _ in articles]
     return [[_as_written(w, title, text) for w in chosen]
             for chosen, (title, text) in zip(scorer.top_many(table, k), articles, strict=True)]
 

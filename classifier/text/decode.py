@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.errors import InputError
-from classifier.hanzi import chinese_score
+from classifier.text.hanzi import chinese_score
 
 __all__ = ["DEFAULT_MAX_BYTES", "Decoded", "decode_bytes", "read_path", "read_stdin"]
 

@@ -1,0 +1,1 @@
+"""Extractive lead summaries, the centrality method and keywords."""
