@@ -50,7 +50,7 @@ def main() -> None:
     args = ap.parse_args()
     from classifier.features.space import FeatureSettings
     from classifier.model.store import load_model
-    from classifier.training.trainer import train
+    from classifier.training.trainer import TrainSettings, train
 
     d = args.shared / "corpus/thucnews"
     classes = (d / "class.txt").read_text("utf-8").split()
@@ -58,10 +58,11 @@ def main() -> None:
         tr = Path(tmp) / "train.jsonl"
         n_train = to_jsonl(d / "train_subset.txt", classes, tr)
         t0 = time.perf_counter()
-        metrics = train([tr], out_dir=Path(tmp) / "model", cv=args.cv, seed=0,
-                        estimator=args.estimator, c=args.c,
-                        settings=FeatureSettings(char_hi=args.char_hi, min_df=args.min_df,
-                                                 word_weight=args.word_weight))
+        settings = TrainSettings(cv=args.cv, seed=0, estimator=args.estimator, c=args.c,
+                                 features=FeatureSettings(char_hi=args.char_hi,
+                                                          min_df=args.min_df,
+                                                          word_weight=args.word_weight))
+        metrics = train([tr], out_dir=Path(tmp) / "model", settings=settings)
         train_s = time.perf_counter() - t0
         model = load_model(Path(tmp) / "model")
         rows = [line.rstrip("\n").rpartition("\t") for line in

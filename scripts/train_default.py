@@ -47,13 +47,13 @@ def main() -> None:
     ap.add_argument("--cv", type=int, default=5)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    from classifier.training.trainer import train
+    from classifier.training.trainer import TrainSettings, train
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "peoples_daily_labels.jsonl"
         n = join_labels(args.shared, data)
         print(f"joined {n} labelled articles", file=sys.stderr)
-        metrics = train([data], out_dir=args.out, cv=args.cv, seed=0)
+        metrics = train([data], out_dir=args.out, settings=TrainSettings(cv=args.cv, seed=0))
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
 
 

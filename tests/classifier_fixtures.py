@@ -54,9 +54,9 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
 @lru_cache(maxsize=1)
 def tiny_model_dir(root: str) -> tuple[Path, dict[str, object]]:
     """Train the tiny model once (cached across test modules): (model dir, metrics)."""
-    from classifier.training.trainer import train
+    from classifier.training.trainer import TrainSettings, train
 
     base = Path(root)
     data = write_jsonl(base / "tiny.jsonl", make_rows())
-    metrics = train([data], out_dir=base / "tiny-model", cv=3, seed=0)
+    metrics = train([data], out_dir=base / "tiny-model", settings=TrainSettings(cv=3, seed=0))
     return base / "tiny-model", metrics

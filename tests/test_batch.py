@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from classifier.labelling import runner as batch
 from classifier.labelling import tasks as inputs
+from classifier.labelling import worker
 from classifier.labelling.output import CSV_COLUMNS, completed_tasks
 from classifier.labelling.runner import NoInputsError, UsageError, label
 
@@ -213,14 +213,14 @@ def test_unreadable_folder_becomes_an_error_entry(tmp_path: Path) -> None:
 
 def test_an_unexpected_error_on_one_input_becomes_an_error_record(
         tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = batch.analyze
+    real = worker.analyze
 
     def fragile(articles: Any, model: Any, options: Any = None) -> Any:
         if any("boom" in a.source for a in articles):
             raise RuntimeError("bad day")
         return real(articles, model, options)
 
-    monkeypatch.setattr(batch, "analyze", fragile)
+    monkeypatch.setattr(worker, "analyze", fragile)
     (tmp_path / "a.txt").write_text(seed_text("000")[:600], "utf-8")
     (tmp_path / "boom.txt").write_text(seed_text("000")[:600], "utf-8")
     out = tmp_path / "out.jsonl"

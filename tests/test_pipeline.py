@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 
 from classifier.cli.app import app
 from classifier.errors import InputError
-from classifier.text.reader import Failure, article_from_record, read_articles
+from classifier.text.article import Failure
+from classifier.text.jsonl import article_from_record
+from classifier.text.reader import read_articles
 
 from .conftest import seed_path, seed_text
 

@@ -121,11 +121,12 @@ def test_classify_text_gives_label_records(client: httpx.Client) -> None:
 
 
 def test_classify_matches_library(client: httpx.Client, model_dir: Path) -> None:
-    from classifier.labelling.analysis import Options, analyze
+    from classifier.labelling.analysis import analyze
+    from classifier.labelling.options import Options
     from classifier.text.reader import articles_from_text
 
-    expected = analyze(articles_from_text(page(), source="<text>"), load_model(model_dir),
-                       Options())
+    expected = [r.to_dict() for r in analyze(articles_from_text(page(), source="<text>"),
+                                             load_model(model_dir), Options())]
     got = client.post("/classify", json={"text": page()}).json()["articles"]
     assert json.loads(json.dumps(expected, ensure_ascii=False)) == got
 

@@ -13,7 +13,8 @@ from classifier.cli.app import app
 from classifier.errors import DataError
 from classifier.model.store import load_examples, load_model
 from classifier.training.datasets import read_examples
-from classifier.training.trainer import evaluate, train
+from classifier.training.evaluation import evaluate
+from classifier.training.trainer import TrainSettings, train
 from tests.classifier_fixtures import make_rows, write_jsonl
 
 runner = CliRunner()
@@ -102,7 +103,7 @@ def test_unknown_label_warns_and_is_learned(tmp_path: Path,
               "labels": ["drone_show"]} for i in range(3)]
     data = write_jsonl(tmp_path / "d.jsonl", rows + extra)
     with caplog.at_level(logging.WARNING):
-        train([data], out_dir=tmp_path / "m", cv=0)
+        train([data], out_dir=tmp_path / "m", settings=TrainSettings(cv=0))
     assert "drone_show" in caplog.text
     model = load_model(tmp_path / "m")
     assert model.labels[-1] == "drone_show"
@@ -117,7 +118,8 @@ def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> No
            {"id": "brand-new", "title": "", "text": "女职工权益保护专项集体合同签订。",
             "labels": ["women_family", "rights_protection"]}]
     data = write_jsonl(tmp_path / "new.jsonl", new)
-    result = train([data], out_dir=tmp_path / "m2", base=tiny_model, cv=3)
+    result = train([data], out_dir=tmp_path / "m2", base=tiny_model,
+                   settings=TrainSettings(cv=3))
     stored = load_examples(tmp_path / "m2")
     assert len(stored.ids) == len(base_ex.ids) + 1
     assert set(base_ex.ids) <= set(stored.ids) and "brand-new" in stored.ids
@@ -192,5 +194,5 @@ def test_cli_train_estimator_and_feature_options(tmp_path: Path) -> None:
     assert any(len(t) == 3 for t in model.features.char_vocab)
     res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "x"), "--cv", "0",
                               "--estimator", "forest"])
-    assert res.exit_code == 1 and "'forest'" in res.stderr and "nbsvm" in res.stderr
+    assert res.exit_code == 2 and "'forest'" in res.stderr and "nbsvm" in res.stderr
     assert "Traceback" not in res.output and not (tmp_path / "x").exists()

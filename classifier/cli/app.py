@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from classifier.errors import ClassifierError
+from classifier.errors import ClassifierError, UsageError
 
 app = typer.Typer(
     name="classifier",
@@ -53,9 +53,9 @@ def warn(message: str) -> None:
 
 
 def fail(exc: ClassifierError, code: int = EXIT_FAILED) -> NoReturn:
-    """Report a library error on stderr and exit without a traceback."""
+    """Report a library error on stderr and exit without a traceback (usage errors: 2)."""
     warn(f"error: {exc}")
-    raise typer.Exit(code)
+    raise typer.Exit(EXIT_USAGE if isinstance(exc, UsageError) else code)
 
 
 def _version(value: bool) -> None:
@@ -111,8 +111,8 @@ def classify(
     max_bytes: MaxBytes = 20 * 1024 * 1024,
 ) -> None:
     """Tag articles with themes (scores, evidence terms), a lead summary and keywords."""
-    from classifier.labelling.analysis import Options
     from classifier.labelling.analysis import classify as classify_inputs
+    from classifier.labelling.options import Options
 
     if not paths and text is None:
         warn("error: give one or more paths, - for stdin, or --text TEXT")
@@ -122,6 +122,7 @@ def classify(
                                  options=Options(top_terms=top_terms), max_bytes=max_bytes)
     except ClassifierError as exc:
         fail(exc)
+    records = [r.to_dict() for r in result.records]
     for failure in result.failures:
         warn(f"error: {failure.error}")
     fmt = output or (ClassifyFormat.table if sys.stdout.isatty() else ClassifyFormat.json)
@@ -131,16 +132,16 @@ def classify(
         from classifier.cli.render import render_records
 
         names = {n["id"]: n for n in result.model.label_names()}
-        render_records(result.records, names, console=Console(), top=max(top_terms, 3))
+        render_records(records, names, console=Console(), top=max(top_terms, 3))
     elif fmt is ClassifyFormat.json:
         errors = [f.to_dict() for f in result.failures]
-        sys.stdout.write(json.dumps({"articles": result.records, "errors": errors},
+        sys.stdout.write(json.dumps({"articles": records, "errors": errors},
                                     ensure_ascii=False, indent=1) + "\n")
     else:
-        for record in [*result.records, *(f.to_dict() for f in result.failures)]:
+        for record in [*records, *(f.to_dict() for f in result.failures)]:
             emit(record)
     if result.failures:
-        raise typer.Exit(EXIT_PARTIAL if result.records else EXIT_FAILED)
+        raise typer.Exit(EXIT_PARTIAL if records else EXIT_FAILED)
 
 
 @app.command()
@@ -202,7 +203,6 @@ def label(
     cleanly; rerun with --resume to finish. Exit codes: 0 all labelled, 3 some inputs failed,
     2 usage error, 1 nothing labelled (e.g. the model cannot be loaded), 130/143 interrupted.
     """
-    from classifier.labelling.runner import UsageError
     from classifier.labelling.runner import label as label_inputs
 
     try:
@@ -266,7 +266,8 @@ def summarize(
     max_bytes: MaxBytes = 20 * 1024 * 1024,
 ) -> None:
     """Print a summary and keywords per article (JSON lines unless writing to a terminal)."""
-    from classifier.summary.extract import METHODS, summary_record
+    from classifier.labelling.records import summary_record
+    from classifier.summary.extract import METHODS
     from classifier.text.reader import Failure, read_articles
 
     if method not in METHODS:
@@ -288,10 +289,10 @@ def summarize(
             rec = summary_record(item, sentences=sentences, max_chars=max_chars,
                                  method=method, scorer=scorer)
             if fmt == "jsonl":
-                emit(rec)
+                emit(rec.to_dict())
             else:
-                typer.echo(f"[{rec['id']}] {rec['title']}\n  {rec['summary']}\n"
-                           f"  keywords: {'、'.join(rec['keywords'])}\n")
+                typer.echo(f"[{rec.id}] {rec.title}\n  {rec.summary}\n"
+                           f"  keywords: {'、'.join(rec.keywords)}\n")
     except ClassifierError as exc:
         fail(exc)
     if failures:
@@ -343,9 +344,6 @@ def train(
 
     from classifier.training.trainer import train as train_model
 
-    if cv == 1:
-        warn("error: --cv must be 0 (no cross-validation) or at least 2")
-        raise typer.Exit(EXIT_USAGE)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="warning: %(message)s")
     try:
         base_dir = None
@@ -354,11 +352,13 @@ def train(
 
             base_dir = resolve_model_dir(base)
         from classifier.features.space import FeatureSettings
+        from classifier.training.trainer import TrainSettings
 
-        settings = FeatureSettings(char_hi=char_hi, min_df=min_df, word_weight=word_weight)
-        metrics = train_model(data, out_dir=out, taxonomy=taxonomy, cv=cv, seed=seed,
-                              base=base_dir, skip_bad=skip_bad, settings=settings,
-                              estimator=estimator, c=c)
+        settings = TrainSettings(cv=cv, seed=seed, estimator=estimator, c=c,
+                                 features=FeatureSettings(char_hi=char_hi, min_df=min_df,
+                                                          word_weight=word_weight))
+        metrics = train_model(data, out_dir=out, settings=settings, taxonomy=taxonomy,
+                              base=base_dir, skip_bad=skip_bad)
     except ClassifierError as exc:
         fail(exc)
     sys.stdout.write(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n")
@@ -373,7 +373,7 @@ def evaluate(
     ] = False,
 ) -> None:
     """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON)."""
-    from classifier.training.trainer import evaluate as evaluate_model
+    from classifier.training.evaluation import evaluate as evaluate_model
 
     try:
         result = evaluate_model(data, model=model, skip_bad=skip_bad)

@@ -1,46 +1,31 @@
 """Articles → labelled records: themes, scores, evidence, summary and keywords.
 
-The CLI (``classify``, ``label``) and the HTTP service all emit these same records.
+The CLI (``classify``, ``label``), the review page and the HTTP service all emit these same
+records (``classifier.labelling.records``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from classifier.features.space import compose
 from classifier.features.wordcounts import WordTable, count_words
+from classifier.labelling.options import Options
+from classifier.labelling.records import LabelRecord, label_record
 from classifier.model.theme_model import ThemeModel
 from classifier.summary.extract import summarize
 from classifier.summary.keyterms import keywords_many
-from classifier.text.article import Article
+from classifier.text.article import Article, Failure
 from classifier.text.decode import DEFAULT_MAX_BYTES
-from classifier.text.reader import Failure, articles_from_text, read_articles
+from classifier.text.reader import articles_from_text, read_articles
 
-__all__ = ["Classified", "Options", "analyze", "classify", "record_keys", "warm_up"]
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to label: explanation depth, summary budget and method, keyword count."""
-
-    top_terms: int = 5
-    sentences: int = 3
-    max_chars: int = 150
-    method: str = "lead"
-    keywords: int = 5
-
-
-def record_keys() -> tuple[str, ...]:
-    """Field order of a labelled record."""
-    return ("source", "id", "article", "title", "labels", "scores", "summary", "keywords",
-            "evidence")
+__all__ = ["Classified", "analyze", "classify", "warm_up"]
 
 
 def analyze(
     articles: Sequence[Article], model: ThemeModel, options: Options | None = None
-) -> list[dict[str, Any]]:
+) -> list[LabelRecord]:
     """Label, summarize and pick keywords for each article, in order.
 
     Themes are predicted for all articles in one vectorized call; ``labels`` lists the themes
@@ -57,22 +42,13 @@ def analyze(
     predictions = model.predict_many(items, top_terms=opts.top_terms, normalized=True,
                                      words=table)
     chosen = keywords_many(table, items, k=opts.keywords, scorer=model.keyword_scorer())
-    records = []
-    for article, prediction, words in zip(articles, predictions, chosen, strict=True):
-        summary = summarize(article.text, sentences=opts.sentences, max_chars=opts.max_chars,
-                            method=opts.method)
-        records.append({
-            "source": article.source,
-            "id": article.key,
-            "article": article.index,
-            "title": article.title,
-            "labels": prediction.labels,
-            "scores": prediction.scores,
-            "summary": summary.text,
-            "keywords": words,
-            "evidence": prediction.evidence,
-        })
-    return records
+    return [
+        label_record(article, prediction,
+                     summarize(article.text, sentences=opts.sentences,
+                               max_chars=opts.max_chars, method=opts.method).text,
+                     words)
+        for article, prediction, words in zip(articles, predictions, chosen, strict=True)
+    ]
 
 
 # Traditional characters and a glued reading: the warm-up also loads OpenCC.
@@ -91,7 +67,7 @@ def warm_up(model: ThemeModel) -> None:
 class Classified:
     """Records of every article read, the inputs that failed, and the model that labelled."""
 
-    records: list[dict[str, Any]]
+    records: list[LabelRecord]
     failures: list[Failure]
     model: ThemeModel
 

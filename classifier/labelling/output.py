@@ -15,42 +15,50 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import UsageError
-from classifier.labelling.analysis import record_keys
+from classifier.labelling.records import LABEL_FIELDS, Record
 from classifier.labelling.tasks import chunk_of, iter_paths
+from classifier.text.article import Failure
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "LabelProgress", "completed_tasks", "csv_header",
            "format_records"]
 
 FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = (*record_keys(), "error", "line")
+# One column per LabelRecord field, then those of an error record (``Failure``).
+CSV_COLUMNS = (*LABEL_FIELDS, "error", "line")
 
 
-def _one_line(value: Any) -> str:
+def _one_line(value: object) -> str:
     return str(value).replace("\r", " ").replace("\n", " ")
 
 
-def _csv_row(rec: dict[str, Any]) -> list[Any]:
-    if "error" in rec:
-        return [rec["source"], *[""] * 8, _one_line(rec["error"]), rec.get("line", "")]
-    return [rec["source"], _one_line(rec["id"]), rec["article"], _one_line(rec["title"]),
-            ";".join(rec["labels"]), json.dumps(rec["scores"], ensure_ascii=False),
-            _one_line(rec["summary"]), ";".join(map(_one_line, rec["keywords"])),
-            json.dumps(rec["evidence"], ensure_ascii=False), "", ""]
+def _csv_row(rec: Record) -> dict[str, object]:
+    """A record as CSV cells: lists joined with ``;``, mappings as JSON, one line per record."""
+    if isinstance(rec, Failure):
+        return {"source": rec.source, "error": _one_line(rec.error), "line": rec.line or ""}
+    return {"source": rec.source, "id": _one_line(rec.id), "article": rec.article,
+            "title": _one_line(rec.title), "labels": ";".join(rec.labels),
+            "scores": json.dumps(rec.scores, ensure_ascii=False),
+            "summary": _one_line(rec.summary), "keywords": ";".join(map(_one_line, rec.keywords)),
+            "evidence": json.dumps(rec.evidence, ensure_ascii=False)}
 
 
-def format_records(records: Sequence[dict[str, Any]], fmt: str) -> str:
+def _csv_writer(buf: io.StringIO) -> csv.DictWriter[str]:
+    return csv.DictWriter(buf, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
+
+
+def format_records(records: Sequence[Record], fmt: str) -> str:
     """Records as output text: JSON lines, or CSV rows (without the header)."""
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(_csv_row(r) for r in records)
+    _csv_writer(buf).writerows(_csv_row(r) for r in records)
     return buf.getvalue()
 
 
 def csv_header() -> str:
     """The CSV header line (written once, at the top of a new output)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(CSV_COLUMNS)
+    _csv_writer(buf).writeheader()
     return buf.getvalue()
 
 
@@ -60,10 +68,12 @@ def _line_key(raw: bytes, fmt: str) -> tuple[str, int]:
         rec = json.loads(text)
         source, article, line = rec["source"], rec.get("article"), rec.get("line")
     else:
-        row = next(csv.reader([text]))
-        source = row[0]
-        article = int(row[2]) if row[2] else None
-        line = int(row[10]) if row[10] else None
+        row = next(csv.DictReader([text], fieldnames=CSV_COLUMNS, strict=True))
+        if None in row or any(v is None for v in row.values()):
+            raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
+        source = row["source"]
+        article = int(row["article"]) if row["article"] else None
+        line = int(row["line"]) if row["line"] else None
     if line is None and isinstance(article, int):
         line = article + 1
     return (str(source), chunk_of(str(source), line))

@@ -32,24 +32,20 @@ Resume contract
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
-import signal
 import sys
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from classifier.errors import ClassifierError, UsageError
-from classifier.labelling.analysis import Options, analyze, warm_up
+from classifier.errors import OutputError, UsageError
+from classifier.labelling.analysis import warm_up
+from classifier.labelling.engines.local import run_inline, run_pooled
+from classifier.labelling.options import Options, check_range
 from classifier.labelling.output import (
     CSV_COLUMNS,
     FORMATS,
@@ -58,20 +54,15 @@ from classifier.labelling.output import (
     csv_header,
     format_records,
 )
-from classifier.labelling.runtime import GC_THRESHOLD, StopSignals, labelling_gc
-from classifier.labelling.tasks import Task, iter_tasks, task_items
+from classifier.labelling.runtime import StopSignals, labelling_gc
+from classifier.labelling.tasks import Task, iter_tasks
+from classifier.labelling.worker import WORKER, LabelConfig, TaskResult
 from classifier.model.store import load_model, resolve_model_dir
 from classifier.model.theme_model import ThemeModel
-from classifier.text.article import Article
 from classifier.text.decode import DEFAULT_MAX_BYTES
-from classifier.text.reader import Failure
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "LabelSummary", "NoInputsError",
-           "format_records", "label"]
-
-# Tasks in flight per worker: enough to keep workers busy while the writer waits for the oldest.
-_WINDOW_PER_WORKER = 3
-
+__all__ = ["CSV_COLUMNS", "ENGINES", "FORMATS", "LabelSummary", "NoInputsError", "format_records",
+           "label"]
 
 class NoInputsError(UsageError):
     """No input was given, or the folders given hold no file matching the glob."""
@@ -105,107 +96,6 @@ class LabelSummary:
         self.bytes += nbytes
 
 
-@dataclass(frozen=True)
-class _Config:
-    model_dir: str
-    options: Options
-    fmt: str
-    split: bool
-    max_bytes: int
-
-
-@dataclass(frozen=True)
-class _Result:
-    source: str
-    block: str
-    articles: int
-    errors: int
-    nbytes: int
-
-
-# --- one task -----------------------------------------------------------------------------
-
-
-def process_task(task: Task, model: ThemeModel, config: _Config) -> _Result:
-    """Label one task and format its records as one block of output text."""
-    try:
-        items = task_items(task, max_bytes=config.max_bytes, split=config.split)
-        articles = [it for it in items if isinstance(it, Article)]
-        labelled = iter(analyze(articles, model, config.options)) if articles else iter(())
-        records = [next(labelled) if isinstance(it, Article) else it.to_dict() for it in items]
-    except Exception as exc:  # a bug on one odd input must not end a run over 10,000 files
-        line = task.first_line if task.kind == "jsonl" else 0
-        fail = Failure(task.source, f"{task.source}: unexpected {type(exc).__name__} while "
-                       f"labelling ({exc}); please report this input", line)
-        records = [fail.to_dict()]
-        articles = []
-    errors = len(records) - len(articles)
-    return _Result(task.source, format_records(records, config.fmt), len(articles), errors,
-                   task.nbytes)
-
-
-# --- running tasks ------------------------------------------------------------------------
-
-# The model (and its directory) of this process, and in workers the task config: set by label()
-# in the parent, inherited by forked workers, loaded by _init_worker under other start methods.
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(config: _Config) -> None:
-    # Only the parent reacts to Ctrl-C/SIGTERM (delivered to the whole process group): it stops
-    # cleanly and shuts the pool down, so workers must neither die mid-task nor print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    gc.set_threshold(*GC_THRESHOLD)  # a worker only labels: see classifier.labelling.runtime
-    if _WORKER.get("model_dir") != config.model_dir:  # not inherited through fork: load it
-        _WORKER["model"] = load_model(config.model_dir)
-        _WORKER["model_dir"] = config.model_dir
-    _WORKER["config"] = config
-
-
-def _run_in_worker(task: Task) -> _Result:
-    return process_task(task, _WORKER["model"], _WORKER["config"])
-
-
-def _inline(tasks: Iterable[Task], model: ThemeModel, config: _Config,
-            stop: Callable[[], bool]) -> Generator[_Result, None, None]:
-    for task in tasks:
-        if stop():
-            return
-        yield process_task(task, model, config)
-
-
-def _pooled(tasks: Iterable[Task], config: _Config, workers: int,
-            stop: Callable[[], bool]) -> Generator[_Result, None, None]:
-    # fork: workers start in milliseconds. The pool forks all workers at the first submit,
-    # before the progress display starts its thread (see LabelProgress), so no thread is forked.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(config,))
-    pending: deque[Future[_Result]] = deque()
-    source = iter(tasks)
-    try:
-        while True:
-            while len(pending) < workers * _WINDOW_PER_WORKER and not stop():
-                task = next(source, None)
-                if task is None:
-                    break
-                pending.append(pool.submit(_run_in_worker, task))
-            if not pending or stop():
-                return
-            head = pending[0]
-            while not wait([head], timeout=0.1, return_when=FIRST_COMPLETED).done:
-                if stop():
-                    return  # abandon the in-flight tasks; resume redoes them
-            pending.popleft()
-            yield head.result()
-    except BrokenProcessPool as exc:
-        raise ClassifierError(f"a worker process died ({exc}); the records written so far are "
-                              "complete: rerun with --resume") from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _open_sink(out: Path | None, resume: bool, fmt: str) -> tuple[IO[str], bool]:
     """The output stream, and whether it needs the CSV header."""
     if out is None:
@@ -213,18 +103,25 @@ def _open_sink(out: Path | None, resume: bool, fmt: str) -> tuple[IO[str], bool]
     try:
         fh = out.open("a" if resume else "w", encoding="utf-8", newline="")
     except OSError as exc:
-        raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write --out {out}: {exc.strerror or exc}") from None
     return fh, fmt == "csv" and fh.tell() == 0
 
 
+ENGINES = ("local",)
+
+
 def _check(inputs: Sequence[str], out: str | Path | None, fmt: str, workers: int | None,
-           resume: bool) -> None:
+           resume: bool, max_bytes: int, engine: str) -> None:
+    """Refuse options that cannot work, before anything is loaded or written."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if resume and out is None:
         raise UsageError("--resume needs --out FILE: it appends to the output of an earlier run")
-    if workers is not None and workers < 1:
-        raise UsageError(f"workers must be at least 1, got {workers}")
+    if workers is not None:
+        check_range("workers", workers, 1)
+    check_range("max_bytes", max_bytes, 1)
     if not inputs:
         raise NoInputsError("no inputs given: pass files, folders, .jsonl files or - for stdin")
 
@@ -241,24 +138,25 @@ def _resume_state(out: Path | None, fmt: str, resume: bool) -> set[tuple[str, in
 def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "jsonl",
           options: Options | None = None, workers: int | None = None, resume: bool = False,
           glob: str = "*.txt", split: bool = True, model: str | Path = "default",
-          max_bytes: int = DEFAULT_MAX_BYTES, progress: bool | None = None) -> LabelSummary:
+          max_bytes: int = DEFAULT_MAX_BYTES, progress: bool | None = None,
+          engine: str = "local") -> LabelSummary:
     """Label every input into ``out`` (stdout when None); see the module docstring.
 
     ``workers`` defaults to all cores (one process is used when there is only one task).
     ``max_bytes`` limits each text file, and each record line of a JSONL file (JSONL files are
     streamed, so their total size is not limited).
     ``progress`` defaults to whether stderr is a terminal. Raises ``UsageError`` (incl.
-    ``NoInputsError``) for options that cannot work, ``ModelError`` when the model cannot be
-    loaded, ``ClassifierError`` when the output cannot be written. Unreadable inputs become
-    error records, not exceptions.
+    ``OptionError`` and ``NoInputsError``) for options that cannot work, ``ModelError`` when
+    the model cannot be loaded, ``OutputError`` when the output cannot be written. Unreadable
+    inputs become error records, not exceptions.
     """
-    _check(inputs, out, fmt, workers, resume)
+    _check(inputs, out, fmt, workers, resume, max_bytes, engine)
     out_path = Path(out) if out is not None else None
     model_dir = resolve_model_dir(model)
     loaded = load_model(model_dir)  # fail before any output is written
-    # Forked workers inherit this verified model instead of loading it again (see _init_worker).
-    _WORKER.update(model=loaded, model_dir=str(model_dir))
-    config = _Config(str(model_dir), options or Options(), fmt, split, max_bytes)
+    # Forked workers inherit this verified model instead of loading it again (see init_worker).
+    WORKER.update(model=loaded, model_dir=str(model_dir))
+    config = LabelConfig(str(model_dir), options or Options(), fmt, split, max_bytes)
     tasks = iter_tasks(inputs, glob=glob, max_bytes=max_bytes, exclude=out_path)
     head = list(islice(tasks, 2))  # peek: no input at all, or a single task
     if not head:
@@ -268,44 +166,60 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
     summary = LabelSummary(out=str(out_path) if out_path else None)
     bar = LabelProgress(sys.stderr.isatty() if progress is None else progress, inputs, glob,
                         out_path)
-
-    def todo() -> Iterator[Task]:
-        for t in chain(head, tasks):
-            if t.key in done:
-                summary.skipped_tasks += 1
-                bar.skip(t.nbytes)
-            else:
-                yield t
-
+    todo = _skip_done(chain(head, tasks), done, summary, bar)
     n = 1 if len(head) == 1 else workers or os.cpu_count() or 1
-    if n > 1:
-        warm_up(loaded)  # once here, not once per forked worker
     t0 = time.perf_counter()
-    sink, header = _open_sink(out_path, resume, fmt)
+    try:
+        _write_results(todo, loaded, config, n, out_path, resume, summary, bar)
+    finally:
+        bar.close()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _skip_done(tasks: Iterator[Task], done: set[tuple[str, int]], summary: LabelSummary,
+               bar: LabelProgress) -> Iterator[Task]:
+    """The tasks not already complete in ``--out`` (counted as skipped)."""
+    for task in tasks:
+        if task.key in done:
+            summary.skipped_tasks += 1
+            bar.skip(task.nbytes)
+        else:
+            yield task
+
+
+def _write_results(tasks: Iterator[Task], model: ThemeModel, config: LabelConfig, workers: int,
+                   out: Path | None, resume: bool, summary: LabelSummary,
+                   bar: LabelProgress) -> None:
+    """Run the tasks and write each result as it comes, in input order, flushed."""
+    if workers > 1:
+        warm_up(model)  # once here, not once per forked worker
+    sink, header = _open_sink(out, resume, config.fmt)
     try:
         if header:
             sink.write(csv_header())
         with StopSignals() as sig, labelling_gc():
-            results = (_inline(todo(), loaded, config, sig.stopped) if n == 1
-                       else _pooled(todo(), config, n, sig.stopped))
+            results = (run_inline(tasks, model, config, sig.stopped) if workers == 1
+                       else run_pooled(tasks, config, workers, sig.stopped))
             with closing(results):  # closing shuts the pool down now, not at garbage collection
                 for res in results:
-                    sink.write(res.block)
-                    sink.flush()  # nothing lost on interruption: each task is on disk when done
-                    summary.add(res.source, res.articles, res.errors, res.nbytes)
-                    bar.update(res.nbytes, files=summary.files, articles=summary.articles,
-                               errors=summary.errors)
+                    _write(sink, res, summary, bar)
                     if sig.caught:
                         break
             summary.interrupted = sig.caught
     except OSError as exc:  # disk full, closed pipe ...: what was flushed before is complete
-        raise ClassifierError(f"cannot write the output ({exc.strerror or exc}); the records "
-                              "written so far are complete: rerun with --resume") from None
+        raise OutputError(f"cannot write the output ({exc.strerror or exc}); the records "
+                          "written so far are complete: rerun with --resume") from None
     finally:
-        bar.close()
         if sink is not sys.stdout:
             sink.close()
         else:
             sink.flush()
-    summary.seconds = time.perf_counter() - t0
-    return summary
+
+
+def _write(sink: IO[str], res: TaskResult, summary: LabelSummary, bar: LabelProgress) -> None:
+    sink.write(res.block)
+    sink.flush()  # nothing lost on interruption: each task is on disk when done
+    summary.add(res.source, res.articles, res.errors, res.nbytes)
+    bar.update(res.nbytes, files=summary.files, articles=summary.articles,
+               errors=summary.errors)

@@ -20,16 +20,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from classifier.errors import InputError
-from classifier.text.article import Article
+from classifier.text.article import Article, Failure
 from classifier.text.decode import Decoded
-from classifier.text.reader import (
-    STDIN,
-    Failure,
-    article_from_line,
-    articles_from_decoded,
-    is_jsonl,
-    read_input,
-)
+from classifier.text.jsonl import JsonlFile, RawLine, is_jsonl, parse_line
+from classifier.text.reader import STDIN, articles_from_decoded, read_input
 
 __all__ = ["CHUNK_LINES", "WHOLE", "Task", "chunk_of", "iter_paths", "iter_tasks", "task_items"]
 
@@ -53,9 +47,9 @@ class Task:
     source: str
     chunk: int = WHOLE
     first_line: int = 1  # 1-based number of lines[0] (jsonl)
-    lines: tuple[bytes, ...] = ()  # raw JSONL lines (jsonl)
+    lines: tuple[RawLine, ...] = ()  # JSONL lines as read (jsonl)
     text: str = ""  # decoded stdin text (text)
-    encoding: str = ""
+    encoding: str = ""  # of the stdin text, or of the JSONL lines
     error: str = ""  # the error message (error)
     nbytes: int = 0  # input bytes covered, for progress and MB/s
 
@@ -129,7 +123,7 @@ def iter_tasks(inputs: Iterable[str], *, glob: str = "*.txt", max_bytes: int,
         elif name == STDIN:
             yield _stdin_task(max_bytes)
         elif is_jsonl(name):
-            yield from _jsonl_tasks(name)
+            yield from _jsonl_tasks(name, max_bytes)
         else:
             yield Task("file", name, nbytes=_size(name))
 
@@ -150,37 +144,37 @@ def _stdin_task(max_bytes: int) -> Task:
                 nbytes=len(decoded.text.encode("utf-8")))
 
 
-def _jsonl_tasks(name: str) -> Iterator[Task]:
-    """Chunks of a JSONL file; a file that cannot be opened or is empty is one error task."""
+def _jsonl_tasks(name: str, max_bytes: int) -> Iterator[Task]:
+    """Chunks of a JSONL file (``classifier.text.jsonl`` reads the lines, bounded by
+    ``max_bytes``); a file that cannot be opened, looks binary or is empty is one error task."""
     try:
-        fh = open(name, "rb")
-    except OSError as exc:
-        yield Task("error", name, error=f"{name}: cannot read ({exc.strerror or exc})")
+        jsonl = JsonlFile(name, max_bytes=max_bytes)
+    except InputError as exc:
+        yield Task("error", name, error=str(exc))
         return
-    try:
-        chunk: list[bytes] = []
-        number = 0
-        for number, raw in enumerate(fh, start=1):
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            chunk.append(raw)  # the worker refuses lines over max_bytes, naming the line
-            if number % CHUNK_LINES == 0:
-                yield _chunk_task(name, number, chunk)
-                chunk = []
+    with jsonl:
+        chunk: list[RawLine] = []
+        found = False
+        try:
+            for raw in jsonl.lines():
+                found = found or not raw.blank
+                chunk.append(raw)
+                if raw.number % CHUNK_LINES == 0:
+                    yield _chunk_task(name, jsonl.encoding, chunk)
+                    chunk = []
+        except OSError as exc:
+            yield Task("error", name, error=f"{name}: read failed ({exc.strerror or exc})")
+            return
         if chunk:
-            yield _chunk_task(name, number, chunk)
-        elif number == 0:
-            yield Task("error", name, error=f"{name}: file is empty")
-    except OSError as exc:
-        yield Task("error", name, error=f"{name}: read failed ({exc.strerror or exc})")
-    finally:
-        fh.close()
+            yield _chunk_task(name, jsonl.encoding, chunk)
+        if not found:
+            yield Task("error", name, error=f"{name}: file is empty (no record lines)")
 
 
-def _chunk_task(name: str, last: int, lines: list[bytes]) -> Task:
-    first = last - len(lines) + 1
+def _chunk_task(name: str, encoding: str, lines: list[RawLine]) -> Task:
+    first = lines[0].number
     return Task("jsonl", name, chunk=(first - 1) // CHUNK_LINES, first_line=first,
-                lines=tuple(lines), nbytes=sum(map(len, lines)))
+                lines=tuple(lines), encoding=encoding, nbytes=sum(r.nbytes for r in lines))
 
 
 def task_items(task: Task, *, max_bytes: int, split: bool) -> list[Article | Failure]:
@@ -188,23 +182,11 @@ def task_items(task: Task, *, max_bytes: int, split: bool) -> list[Article | Fai
     if task.kind == "error":
         return [Failure(task.source, task.error)]
     if task.kind == "jsonl":
-        return [_jsonl_item(task.source, n, raw, max_bytes)
-                for n, raw in enumerate(task.lines, start=task.first_line) if raw.strip()]
+        return [parse_line(raw, source=task.source, encoding=task.encoding, max_bytes=max_bytes)
+                for raw in task.lines if not raw.blank]
     try:
         decoded = (Decoded(task.text, task.encoding, task.source) if task.kind == "text"
                    else read_input(task.source, max_bytes=max_bytes))
     except InputError as exc:
         return [Failure(task.source, str(exc))]
     return list(articles_from_decoded(decoded, split=split))
-
-
-def _jsonl_item(source: str, line: int, raw: bytes, max_bytes: int) -> Article | Failure:
-    where = f"{source}:{line}"
-    if len(raw) > max_bytes:
-        return Failure(source, f"{where}: record is over the {max_bytes:,}-byte limit; "
-                       "pass --max-bytes to raise it", line)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return Failure(source, f"{where}: not UTF-8; JSONL files must be UTF-8", line)
-    return article_from_line(text, source=source, line=line)

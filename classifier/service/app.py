@@ -31,7 +31,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
-from classifier.errors import ClassifierError, InputError
+from classifier.errors import ClassifierError, InputError, UsageError
+from classifier.labelling.options import LIMITS, Options
 from classifier.service.holder import ModelHolder
 from classifier.service.limits import BodyLimit
 from classifier.text.article import Article
@@ -66,12 +67,14 @@ class _Input(BaseModel):
     title: StrictStr | None = Field(
         None, description="Title of `text`; a titled text is one article (never split).")
     split: StrictBool = Field(True, description="Split a page into its articles.")
-    sentences: int = Field(3, ge=1, le=50, strict=True, description="Summary: at most this "
-                           "many sentences.")
-    max_chars: int = Field(150, ge=2, le=10_000, strict=True,
-                           description="Summary: at most this many characters.")
+    # Bounds come from the library's own table, so the schema and ``Options`` agree.
+    sentences: int = Field(3, ge=LIMITS["sentences"][0], le=LIMITS["sentences"][1], strict=True,
+                           description="Summary: at most this many sentences.")
+    max_chars: int = Field(150, ge=LIMITS["max_chars"][0], le=LIMITS["max_chars"][1],
+                           strict=True, description="Summary: at most this many characters.")
     method: Literal["lead", "textrank"] = Field("lead", description="Summary method.")
-    keywords: int = Field(5, ge=0, le=50, strict=True, description="Keywords per article.")
+    keywords: int = Field(5, ge=LIMITS["keywords"][0], le=LIMITS["keywords"][1], strict=True,
+                          description="Keywords per article (0: none).")
 
     @model_validator(mode="after")
     def _one_input(self) -> _Input:
@@ -86,8 +89,8 @@ class _Input(BaseModel):
 class ClassifyRequest(_Input):
     """Body of POST /classify (the summary options shape each record's ``summary``)."""
 
-    top_terms: int = Field(5, ge=0, le=50, strict=True,
-                           description="Evidence terms per theme.")
+    top_terms: int = Field(5, ge=LIMITS["top_terms"][0], le=LIMITS["top_terms"][1],
+                           strict=True, description="Evidence terms per theme.")
 
 
 class SummarizeRequest(_Input):
@@ -106,7 +109,8 @@ def is_loopback(host: str | None) -> bool:
 
 def _articles(req: _Input) -> list[Article]:
     """The request's texts as articles, empty ones left out."""
-    from classifier.text.reader import article_from_record, articles_from_text
+    from classifier.text.jsonl import article_from_record
+    from classifier.text.reader import articles_from_text
 
     if req.text is not None and req.title is not None:
         found = [article_from_record({"title": req.title, "text": req.text}, source="<text>",
@@ -187,15 +191,18 @@ def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
-    status = 422 if isinstance(exc, InputError) else 500
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    if isinstance(exc, (InputError, UsageError)):
+        # The shape of FastAPI's own validation errors: one error shape for every 422.
+        detail = [{"type": "value_error", "loc": ["body"], "msg": str(exc), "input": None}]
+        return JSONResponse({"detail": detail}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=500)
 
 
 def _routes(app: FastAPI) -> None:
     # Plain ``def`` endpoints run in FastAPI's threadpool: analysis is CPU-bound.
     @app.post("/classify", summary="Themes, scores, evidence, summary and keywords")
     def classify(req: ClassifyRequest, request: Request) -> dict[str, Any]:
-        from classifier.labelling.analysis import Options, analyze
+        from classifier.labelling.analysis import analyze
 
         model = _holder(request).model  # one snapshot for the whole request
         articles = _articles(req)
@@ -203,17 +210,17 @@ def _routes(app: FastAPI) -> None:
             return {"articles": []}
         options = Options(top_terms=req.top_terms, sentences=req.sentences,
                           max_chars=req.max_chars, method=req.method, keywords=req.keywords)
-        return {"articles": analyze(articles, model, options)}
+        return {"articles": [r.to_dict() for r in analyze(articles, model, options)]}
 
     @app.post("/summarize", summary="Lead summary and keywords per article")
     def summarize(req: SummarizeRequest, request: Request) -> dict[str, Any]:
-        from classifier.summary.extract import summary_record
+        from classifier.labelling.records import summary_record
 
         model = _holder(request).model
         return {"articles": [
             summary_record(a, sentences=req.sentences, max_chars=req.max_chars,
                            method=req.method, k=req.keywords,
-                           scorer=model.keyword_scorer())
+                           scorer=model.keyword_scorer()).to_dict()
             for a in _articles(req)]}
 
     @app.get("/themes", summary="The model's themes with Chinese and English names")

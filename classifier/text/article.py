@@ -1,11 +1,12 @@
-"""Result types of the text pipeline: an article and the lines removed from it."""
+"""Result types of the text pipeline: an article, the lines removed from it, and an input (or
+JSONL line) that could not be read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Article", "Dropped"]
+__all__ = ["Article", "Dropped", "Failure"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,23 @@ class Article:
             "editor_summary": self.editor_summary,
             "dropped": [d.to_dict() for d in self.dropped],
         }
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input (or one JSONL line) that could not be turned into articles.
+
+    ``error`` names the input (and line) and says what to do; ``line`` is the 1-based JSONL
+    line, 0 for a whole input.
+    """
+
+    source: str
+    error: str
+    line: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error record emitted in place of articles."""
+        out: dict[str, Any] = {"source": self.source, "error": self.error}
+        if self.line:
+            out["line"] = self.line
+        return out

@@ -21,16 +21,18 @@ The returned text always has ``\\n`` line ends.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from classifier.errors import InputError
 from classifier.text.hanzi import chinese_score
 
-__all__ = ["DEFAULT_MAX_BYTES", "Decoded", "decode_bytes", "read_path", "read_stdin"]
+__all__ = ["DEFAULT_MAX_BYTES", "Decoded", "decode_bytes", "open_input", "read_path", "read_stdin"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -88,34 +90,42 @@ class Decoded:
     warnings: tuple[str, ...] = ()
 
 
-def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
-    """Read and decode one file, refusing it before reading if it is larger than ``max_bytes``.
+def open_input(path: str | Path) -> tuple[BinaryIO, os.stat_result]:
+    """Open a file for reading bytes; every failure is an :class:`InputError` naming the path.
 
-    Every failure (missing, a directory, unreadable, too large, binary, empty) raises
-    :class:`InputError` naming the path and the reason.
+    Directories are refused; other special files (a FIFO, ``/dev/stdin``) are opened, and
+    callers bound how much they read from them.
     """
-    p = Path(path)
     name = str(path)
     try:
-        st = p.stat()
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{name}: is a directory; expected a text file")
+        return open(path, "rb"), st  # the caller closes it
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except PermissionError:
         raise InputError(f"{name}: permission denied") from None
     except OSError as exc:  # symlink loops, names too long, I/O errors
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{name}: is a directory; expected a text file")
-    if st.st_size > max_bytes:
-        raise InputError(_too_large(name, st.st_size, max_bytes))
-    try:
-        with p.open("rb") as fh:
+
+
+def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
+    """Read and decode one file, refusing it before reading if it is larger than ``max_bytes``.
+
+    Every failure (missing, a directory, unreadable, too large, binary, empty) raises
+    :class:`InputError` naming the path and the reason.
+    """
+    name = str(path)
+    fh, st = open_input(path)
+    with fh:
+        if st.st_size > max_bytes:
+            raise InputError(_too_large(name, st.st_size, max_bytes))
+        try:
             # Read one byte past the limit: the file may have grown since stat, or be a pipe.
             data = fh.read(max_bytes + 1)
-    except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if len(data) > max_bytes:
         raise InputError(_too_large(name, None, max_bytes))
     return decode_bytes(data, source=name)
