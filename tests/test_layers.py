@@ -93,7 +93,9 @@ def test_no_import_cycles_at_module_level() -> None:
     def visit(node: str, path: list[str]) -> None:
         state[node] = 1
         for nxt in graph[node]:
-            if nxt == node or nxt == "classifier":
+            # A package's __init__ always runs before its modules: an edge to an ancestor
+            # package is how Python loads the module, not a dependency.
+            if nxt == node or node.startswith(nxt + "."):
                 continue
             assert state.get(nxt) != 1, " -> ".join([*path, node, nxt])
             if nxt not in state:

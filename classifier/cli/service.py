@@ -1,0 +1,34 @@
+"""The ``serve`` command: the HTTP service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from classifier.cli.common import ModelOpt, fail
+from classifier.errors import ClassifierError
+
+__all__ = ["serve"]
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    model: ModelOpt = "default",
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes (each loads the model).")
+    ] = 1,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", min=1, help="Refuse larger request bodies (413).")
+    ] = 5 * 1024 * 1024,
+) -> None:
+    """Run the HTTP service (POST /classify, /summarize; GET /themes, /model, /health; docs
+    at /docs). SIGHUP or POST /admin/reload (loopback only) reloads the model; SIGTERM stops."""
+    from classifier.service.runner import run_server
+
+    try:
+        run_server(host=host, port=port, model=model, workers=workers,
+                   max_body_bytes=max_body_bytes)
+    except ClassifierError as exc:
+        fail(exc)

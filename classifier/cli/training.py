@@ -1,0 +1,111 @@
+"""Commands about models: ``train``, ``evaluate``, ``models``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from classifier.cli.common import ModelOpt, fail
+from classifier.errors import ClassifierError
+
+__all__ = ["evaluate", "models", "train"]
+
+
+def train(
+    data: Annotated[
+        list[str],
+        typer.Argument(help="Labelled files: JSONL {text, labels}, doccano JSONL, Label Studio "
+                            "JSON export, or CSV (text, labels separated by ; or |)."),
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", help="Directory to write the model to.")],
+    taxonomy: Annotated[
+        str | None,
+        typer.Option("--taxonomy", help="Taxonomy JSON (default: the packaged one)."),
+    ] = None,
+    cv: Annotated[
+        int, typer.Option("--cv", min=0, help="Cross-validation folds (0 = none; else >= 2).")
+    ] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Retrain on this model's stored examples plus DATA."),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
+    ] = False,
+    estimator: Annotated[
+        str, typer.Option("--estimator", help="Per-label linear model: logreg, sgd, svm or nbsvm "
+                                             "(LinearSVC on NB log-count-ratio scaled features).")
+    ] = "logreg",
+    c: Annotated[
+        float, typer.Option("--c", min=0.0, help="Inverse regularization (svm uses C/20).")
+    ] = 10.0,
+    char_hi: Annotated[
+        int, typer.Option("--char-hi", min=1, help="Longest character n-gram.")
+    ] = 2,
+    min_df: Annotated[
+        int, typer.Option("--min-df", min=1, help="Keep terms seen in at least this many rows.")
+    ] = 2,
+    word_weight: Annotated[
+        float, typer.Option("--word-weight", min=0.0, help="Weight of the word block.")
+    ] = 1.0,
+) -> None:
+    """Train a theme model and print its metrics as JSON."""
+    import logging
+
+    from classifier.training.trainer import train as train_model
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="warning: %(message)s")
+    try:
+        base_dir = None
+        if base is not None:
+            from classifier.model.store import resolve_model_dir
+
+            base_dir = resolve_model_dir(base)
+        from classifier.features.space import FeatureSettings
+        from classifier.training.trainer import TrainSettings
+
+        settings = TrainSettings(cv=cv, seed=seed, estimator=estimator, c=c,
+                                 features=FeatureSettings(char_hi=char_hi, min_df=min_df,
+                                                          word_weight=word_weight))
+        metrics = train_model(data, out_dir=out, settings=settings, taxonomy=taxonomy,
+                              base=base_dir, skip_bad=skip_bad)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n")
+
+
+def evaluate(
+    data: Annotated[str, typer.Argument(help="A labelled file (any format `train` reads).")],
+    model: ModelOpt = "default",
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
+    ] = False,
+) -> None:
+    """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON)."""
+    from classifier.training.evaluation import evaluate as evaluate_model
+
+    try:
+        result = evaluate_model(data, model=model, skip_bad=skip_bad)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+
+
+def models(
+    directory: Annotated[
+        str | None,
+        typer.Option("--dir", help="Directory holding model directories (default: models/)."),
+    ] = None,
+) -> None:
+    """List the models under models/ with their labels, training size and metrics (JSON)."""
+    from classifier.model.catalog import list_models
+
+    try:
+        found = list_models(directory)
+    except ClassifierError as exc:
+        fail(exc)
+    sys.stdout.write(json.dumps({"models": found}, ensure_ascii=False, indent=1) + "\n")
