@@ -47,7 +47,7 @@ __all__ = [
 
 # Bytes read to decide a file's encoding: enough for the detector, cheap for any file.
 HEAD_BYTES = 1 << 16
-_WIDE = ("utf-16", "utf-32")  # encodings whose newline is not the single byte 0x0A
+_WIDE = ("utf-16", "utf-32")  # prefixes of encodings whose newline is not the byte 0x0A
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -87,15 +87,17 @@ def sniff_encoding(head: bytes, source: str) -> str:
             return codec
     if not head.strip():
         raise InputError(f"{source}: file is empty")
-    # The head may end inside a character: decode incrementally, without the final flush.
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # Judge whole lines only, as the text-page detection would (it also refuses binary).
-    cut = head.rfind(b"\n")
-    encoding = decode_bytes(head[: cut + 1] if cut > 0 else head, source=source).encoding
+    if b"\x00" not in head:  # JSON text has no raw NUL: else UTF-16/32 without a BOM, or binary
+        # The head may end inside a character: decode incrementally, without the final flush.
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    # Judge whole lines, as the text-page detection would (it also refuses binary); an odd
+    # cut would split a UTF-16 character, so keep an even length.
+    cut = head.rfind(b"\n") + 1 if b"\x00" not in head else len(head) & ~3
+    encoding = decode_bytes(head[:cut] if cut > 0 else head, source=source).encoding
     return "utf-8" if encoding.startswith("utf-8") else encoding
 
 
@@ -121,7 +123,7 @@ class JsonlFile:
             self._fh.close()
             raise
         # Lines of UTF-16/32 files are handed on re-encoded as UTF-8.
-        self.encoding = "utf-8" if self.codec in _WIDE else self.codec
+        self.encoding = "utf-8" if self.codec.startswith(_WIDE) else self.codec
 
     def __enter__(self) -> JsonlFile:
         return self
@@ -131,7 +133,7 @@ class JsonlFile:
 
     def lines(self) -> Iterator[RawLine]:
         """Every physical line; one over ``max_bytes`` comes with ``data=None``."""
-        if self.codec in _WIDE:
+        if self.codec.startswith(_WIDE):
             yield from _wide_lines(self._fh, self.codec, self.max_bytes)
             return
         yield from _byte_lines(self._fh, self.max_bytes)
