@@ -14,6 +14,7 @@ from classifier.labelling import tasks as inputs
 from classifier.labelling import worker
 from classifier.labelling.output import CSV_COLUMNS, completed_tasks
 from classifier.labelling.runner import NoInputsError, UsageError, label
+from classifier.model.store import load_model
 
 from .conftest import read_records, seed_path, seed_text
 
@@ -151,7 +152,10 @@ def test_csv_output_one_row_per_record_and_resumable(
           progress=False)
     text = full.read_text("utf-8")
     rows = list(csv.DictReader(text.splitlines()))
-    assert list(rows[0]) == list(CSV_COLUMNS)
+    labels = load_model(tiny_model).labels
+    assert list(rows[0]) == [*CSV_COLUMNS, *(f"score:{lab}" for lab in labels)]
+    assert all(float(r[f"score:{labels[0]}"]) == json.loads(r["scores"])[labels[0]]
+               for r in rows if not r["error"])
     assert len(rows) == len(text.splitlines()) - 1  # one physical line per record
     good = [r for r in rows if not r["error"]]
     assert all(set(json.loads(r["scores"])) for r in good)
@@ -162,8 +166,12 @@ def test_csv_output_one_row_per_record_and_resumable(
     label([str(pages), str(src)], out=part, fmt="csv", resume=True, workers=1,
           model=tiny_model, progress=False)
     assert part.read_text("utf-8") == text
+    not_csv = tmp_path / "other.csv"
+    shutil.copy(src, not_csv)
     with pytest.raises(UsageError, match="CSV header"):
-        label([str(src)], out=tmp_path / "in.jsonl", fmt="csv", resume=True, model=tiny_model)
+        label([str(src)], out=not_csv, fmt="csv", resume=True, model=tiny_model)
+    with pytest.raises(UsageError, match="is also an input"):
+        label([str(src)], out=src, fmt="csv", resume=True, model=tiny_model)
 
 
 def test_glob_explicit_files_and_missing_inputs(tmp_path: Path, tiny_model: Path) -> None:

@@ -34,7 +34,7 @@ def test_label_folder_to_stdout_exit_3_with_error_records(
     assert sum("error" in r for r in records) == 3
     assert all(r["title"] for r in records if "error" not in r)
     assert "Traceback" not in result.stderr
-    assert "labelled 7 files" in result.stderr and "3 errors" in result.stderr
+    assert "labelled 7 inputs" in result.stderr and "3 errors" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

@@ -33,7 +33,10 @@ def test_stopword_list_is_curated() -> None:
 @pytest.mark.parametrize(
     ("word", "ok"),
     [("劳模", True), ("劳", False), ("记者", False), ("2020", False), ("2020年", False),
-     ("3.5%", False), ("12月", False), ("5G", True)],
+     ("3.5%", False), ("12月", False), ("5G", True),
+     # issue 11: fragments, generic words and counters are no keywords
+     ("递员", False), ("围绕", False), ("全市", False), ("九届", False), ("余份", False),
+     ("两名", False), ("第三届", False)],
 )
 def test_is_candidate(word: str, ok: bool) -> None:
     assert is_candidate(word) is ok
@@ -116,3 +119,21 @@ def test_empty_vocabulary_scorer_falls_back_to_idf() -> None:
     table = WordTable.of([count_words("", TEXT)], {})
     assert keywords_many(table, [("", TEXT)], k=3, scorer=scorer) == [keywords(TEXT, k=3,
                                                                                  idf=_idf)]
+
+
+def test_byline_names_are_never_keywords() -> None:
+    """Issue 11: 张晓明 is the reporter, named as often as the topic, and stays out."""
+    text = ("本报讯（记者张晓明 通讯员欧阳小明）张晓明 欧阳小明 张晓明 欧阳小明。"
+            "市总工会举办劳模表彰大会，劳模代表发言。")
+    top = keywords(text, k=5)
+    assert "张晓明" not in top and "欧阳小明" not in top
+    assert "劳模" in top
+    # The same words are keywords of an article that does not name them as its reporters.
+    assert "张晓明" in keywords("张晓明 张晓明 张晓明。劳模表彰大会。", k=5)
+
+
+def test_counters_and_generic_words_give_way_to_topics() -> None:
+    text = "第九届全市职工技能大赛举行，九届十次全委会围绕职工技能大赛作出部署，余份奖状颁发。"
+    top = keywords(text, k=5)
+    assert not {"九届", "十次", "余份", "全市", "围绕"} & set(top)
+    assert "技能大赛" in top or "职工" in top

@@ -47,3 +47,11 @@ def test_counts_equal_str_count(docs: list[str]) -> None:
 def test_empty_term_is_refused() -> None:
     with pytest.raises(ValueError, match="empty term"):
         lexicon_counts(["工会"], ["工会", ""])
+
+
+def test_no_terms_gives_zero_columns() -> None:
+    # A label set without taxonomy terms (issue 11: THUCNews crashed in pyahocorasick).
+    body = lexicon_counts(["财经新闻", ""], [])
+    assert body.shape == (2, 0) and body.dtype == np.float32
+    assert lexicon_features(body, body, [[], []]).shape == (2, 2, 3)
+    assert lexicon_counts([], []).shape == (0, 0)

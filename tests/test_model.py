@@ -105,6 +105,10 @@ def _explain_reference(model: ThemeModel, x: sp.csr_matrix, row: int, label: int
             merged[term] = merged.get(term, 0.0) + w
     ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
     words = model.features.word_index
+    present = set(x.indices[lo:hi].tolist())
+    # A word counts only where it was cut as a word in this row (its own column is there):
+    # seen only through char n-grams inside longer words it is a fragment (issue 11).
+    ranked = [kv for kv in ranked if kv[0] not in words or words[kv[0]] in present]
     best = [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] in words][:k]
     best += [kv for kv in ranked if len(kv[0]) >= 2 and kv[0] not in words][:k - len(best)]
     return [[t, round(w, 4)] for t, w in best]
@@ -133,3 +137,18 @@ def test_shared_word_counts_give_the_same_predictions(tiny_model: Path) -> None:
         table = WordTable.of(counts, vocabulary)
         assert model.predict_many(items, normalized=True, words=table) == \
             model.predict_many(items, normalized=True)
+
+
+def test_evidence_is_readable_words_not_fragments_or_bylines() -> None:
+    """Issue 11: evidence is for people: no 递员 from 快递员, no reporter's name."""
+    from classifier.labelling.analysis import analyze
+    from classifier.text.reader import articles_from_text
+
+    model = load_model("default")
+    text = ("本报讯（记者张晓明）近日，市总工会为500名快递员、外卖送餐员送去清凉慰问品，"
+            "并开展新就业形态劳动者入会集中行动，为快递员办理工会会员卡。")
+    (record,) = analyze(articles_from_text(text), model)
+    terms = [term for pairs in record.evidence.values() for term, _ in pairs]
+    assert terms, record
+    assert "递员" not in terms and "张晓明" not in terms
+    assert all(len(term) >= 2 for term in terms)

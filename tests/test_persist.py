@@ -41,13 +41,13 @@ def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> None:
     model = load_model(tiny_model)
-    target = tmp_path / "target"
-    target.mkdir()
+    target = _copy(tiny_model, tmp_path)  # an existing model, with a stray file in it
     (target / "stale.txt").write_text("old", "utf-8")
+    model.meta["marker"] = "new"
     save_model(model, target)
     assert not (target / "stale.txt").exists()
-    assert load_model(target).labels == model.labels
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+    assert load_model(target).meta["marker"] == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
 def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:

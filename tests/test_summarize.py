@@ -142,11 +142,19 @@ def test_summary_is_ordered_subsequence_within_budget(
     assert len(s.sentences) <= n
     assert len(s.text) <= max_chars
     assert s.text == "".join(s.sentences)
-    candidates = body_sentences(text)
-    if s.truncated:
-        (cut,) = s.sentences
-        assert cut.endswith("…")
-        assert any(c.startswith(cut[:-1]) and len(c) > max_chars for c in candidates)
+    # Issue 11: never ends on a clause mark (a closing quote may follow the mark).
+    assert s.text.rstrip("”’」』）)]】〕〗｝}\"'»› ")[-1:] not in set("；;，,、：:")
+    candidates = body_sentences(text) or split_sentences(strip_byline(text))
+    if s.truncated and s.text.endswith("…") and len(s.sentences) == 1 and any(
+            c.startswith(s.text[:-1]) and len(c) > max_chars for c in candidates):
+        return  # an over-long first sentence cut at a clause mark
+    if s.truncated:  # the last sentence ended on ；: its mark became …
+        *head, last = s.sentences
+        assert "…" in last
+        core = last.replace("…", "", 1)
+        assert any(c.startswith(core[: last.index("…")]) and len(c) == len(last)
+                   for c in candidates)
+        assert _is_subsequence(tuple(head), candidates)
     else:
         assert _is_subsequence(s.sentences, candidates)
         assert bool(s.sentences) == bool(candidates)
@@ -204,9 +212,9 @@ def test_cli_usage_errors(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in err
 
 
-def test_cli_missing_file_is_a_partial_failure(tmp_path: Path) -> None:
+def test_cli_missing_file_alone_is_a_failure(tmp_path: Path) -> None:
     code, out, err = _run([str(tmp_path / "nope.txt"), "--format", "jsonl"])
-    assert code == 3
+    assert code == 1  # nothing could be done (the README's exit codes; issue 15, item 25)
     assert "nope.txt" in err
     assert json.loads(out)["source"].endswith("nope.txt")
 
@@ -219,7 +227,85 @@ def test_lead_window_gives_the_same_summary_as_splitting_everything(
 ) -> None:
     from classifier.summary import extract as module
 
-    full = module.body_sentences(text)
+    # All headings: the text itself (see summarize).
+    full = module.body_sentences(text) or split_sentences(module.strip_byline(text))
     expected = (module._fit(full, list(range(len(full))), sentences, max_chars, "lead")
                 if full else module.Summary("", (), "lead"))
     assert summarize(text, sentences=sentences, max_chars=max_chars) == expected
+
+
+# --- issue 11: headings, captions, clause marks; textrank memory ------------------------------
+
+YANTAI = (
+    "本报讯 （记者杨明清 通讯员宋洁）记者近日从烟台市总工会获悉，今年以来，烟台市总精心布局"
+    "“建功烟台”劳动竞赛，努力实施组织引领工程、平台建设工程、机制保障工程“三个工程”。\n"
+    "实施组织引领工程。为构建劳动竞赛组织网络，烟台市总与20个职能部门联合成立委员会。\n"
+    "实施平台建设工程。烟台市总打造全员创新平台。"
+)
+
+
+def test_run_in_heading_is_skipped() -> None:
+    s = summarize(YANTAI)
+    assert "实施组织引领工程。" not in s.sentences
+    assert s.sentences[0].startswith("记者近日从烟台市总工会获悉")
+    assert "为构建劳动竞赛组织网络，烟台市总与20个职能部门联合成立委员会。" in s.sentences
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "近日，街道总工会为灵活就业群体送出关爱套餐。\n“拉网式”吸纳入会\n洋泾街道成立服务工会。",
+        "近日，街道总工会为灵活就业群体送出关爱套餐。\n实施组织引领工程。\n洋泾街道成立服务工会。",
+        "近日，街道总工会为灵活就业群体送出关爱套餐。\n（一）强化组织引领\n洋泾街道成立服务工会。",
+    ],
+)
+def test_subheads_are_skipped(text: str) -> None:
+    assert summarize(text).sentences == ("近日，街道总工会为灵活就业群体送出关爱套餐。",
+                                         "洋泾街道成立服务工会。")
+
+
+def test_short_sentences_that_are_text_stay() -> None:
+    text = "主席团举行第三次会议。\n主席团常务主席栗战书主持会议。\n会议应到174人。"
+    assert summarize(text).sentences == ("主席团举行第三次会议。", "主席团常务主席栗战书主持会议。",
+                                         "会议应到174人。")
+    # A short verb-first sentence that opens the article is the news itself.
+    assert summarize("快递公司再现“暴力分拣”的丑闻。据报道，工人随意行走。").sentences[0] == \
+        "快递公司再现“暴力分拣”的丑闻。"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_captions_and_credits_are_skipped(method: str) -> None:
+    text = ("10月30日，保康县首届职业技能大赛总决赛举行，50多名选手参加比赛。"
+            "图为参赛选手正在进行砌筑比赛。\n赵东山摄（新华社发）\n版式设计：张丹峰")
+    s = summarize(text, method=method)
+    assert s.sentences == ("10月30日，保康县首届职业技能大赛总决赛举行，50多名选手参加比赛。",)
+
+
+def test_summary_does_not_end_on_a_semicolon() -> None:
+    text = "9月3日，交流活动在珠海举行。活动现场发布了《优秀案例汇编》；" + "甲" * 120 + "。"
+    s = summarize(text)
+    assert s.text == "9月3日，交流活动在珠海举行。"
+    # With no full stop before it, the clause mark becomes an ellipsis.
+    s = summarize("今天，工会开会；" + "甲" * 200 + "。", max_chars=50)
+    assert s.text == "今天，工会开会…" and s.truncated
+
+
+def test_an_article_of_headings_keeps_its_text() -> None:
+    assert summarize("工会开会").text == "工会开会"
+
+
+def test_textrank_memory_is_bounded() -> None:
+    """Issue 15 item 17: 8,000 short sentences needed 1.3 GB; only MAX_RANKED are ranked."""
+    import tracemalloc
+
+    from classifier.summary.textrank import MAX_RANKED, rank_sentences
+
+    sents = [f"第{i}句工会职工开会。" for i in range(8000)]
+    tracemalloc.start()
+    order = rank_sentences(sents)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2**20  # a dense 8,000 x 8,000 graph alone is 512 MB
+    assert sorted(order) == list(range(8000))
+    assert order[MAX_RANKED:] == list(range(MAX_RANKED, 8000))
+    assert summarize("".join(sents), method="textrank").sentences

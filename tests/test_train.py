@@ -6,15 +6,18 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from classifier.cli.app import app
-from classifier.errors import DataError
+from classifier.errors import DataError, OptionError
+from classifier.features.space import FeatureSettings, FeatureSpace
 from classifier.model.store import load_examples, load_model
+from classifier.model.theme_model import ThemeModel
 from classifier.training.datasets import read_examples
 from classifier.training.evaluation import evaluate
-from classifier.training.trainer import TrainSettings, train
+from classifier.training.trainer import TrainSettings, calibrated, train
 from tests.classifier_fixtures import make_rows, write_jsonl
 
 runner = CliRunner()
@@ -196,3 +199,116 @@ def test_cli_train_estimator_and_feature_options(tmp_path: Path) -> None:
                               "--estimator", "forest"])
     assert res.exit_code == 2 and "'forest'" in res.stderr and "nbsvm" in res.stderr
     assert "Traceback" not in res.output and not (tmp_path / "x").exists()
+
+
+# -- issue 11: labels without terms, desk weight, new themes, calibrated scores ---------------
+
+def test_label_set_without_taxonomy_terms_trains_and_predicts(tmp_path: Path) -> None:
+    rows = [{"id": f"t{i}", "text": text, "labels": [lab]}
+            for i, (text, lab) in enumerate(
+                [("股市大涨券商板块领涨", "财经"), ("央行降准释放流动性", "财经"),
+                 ("楼市成交量回升房价企稳", "房产"), ("二手房挂牌量增加", "房产"),
+                 ("国足客场战平对手", "体育"), ("篮球联赛季后赛开打", "体育")] * 3)]
+    data = write_jsonl(tmp_path / "thuc.jsonl", rows)
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "3"])
+    assert res.exit_code == 0, res.output
+    model = load_model(tmp_path / "m")
+    assert model.terms == [] and sorted(model.labels) == ["体育", "房产", "财经"]
+    (pred,) = model.predict_many([("", "房价企稳成交回升")])
+    assert max(pred.scores, key=pred.scores.__getitem__) == "房产"
+
+
+def test_desk_weight_is_validated(tmp_path: Path) -> None:
+    for bad in (0.0, -1.0, 1001.0, float("nan")):
+        with pytest.raises(OptionError, match="desk_weight"):
+            TrainSettings(desk_weight=bad)
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=6))
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"),
+                              "--desk-weight", "0"])
+    assert res.exit_code == 2 and "desk_weight" in res.stderr and "got 0.0" in res.stderr
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(OptionError, match="shrink"):
+        TrainSettings(shrink=0)
+    with pytest.raises(OptionError, match="combiner"):
+        TrainSettings(combiner="max")
+
+
+def test_desk_weight_is_stored_with_the_examples(tiny_model: Path, tmp_path: Path) -> None:
+    new = [{"id": f"desk-{i}", "title": "职工书屋", "text": "职工书屋举办读书分享会。",
+            "labels": ["workers_culture"]} for i in range(3)]
+    data = write_jsonl(tmp_path / "new.jsonl", new)
+    result = train([data], out_dir=tmp_path / "m", base=tiny_model,
+                   settings=TrainSettings(cv=3, desk_weight=3.0))
+    assert result["training"]["desk_weight"] == 3.0
+    stored = load_examples(tmp_path / "m")
+    n_base = len(load_examples(tiny_model).ids)
+    assert stored.weights is not None and stored.weights.shape == (n_base + 3,)
+    assert (stored.weights[:n_base] == 1.0).all() and (stored.weights[n_base:] == 3.0).all()
+    # A retrain on top keeps the stored weights of the earlier desk examples.
+    again = write_jsonl(tmp_path / "again.jsonl", [{"id": "x", "text": "劳模座谈会。",
+                                                    "labels": ["model_workers_craftsmen"]}])
+    train([again], out_dir=tmp_path / "m2", base=tmp_path / "m",
+          settings=TrainSettings(cv=3, desk_weight=2.0))
+    stored2 = load_examples(tmp_path / "m2")
+    assert stored2.weights is not None
+    assert stored2.weights.tolist()[n_base:] == [3.0, 3.0, 3.0, 2.0]
+
+
+def test_new_theme_is_not_penalized_by_base_examples(tiny_model: Path, tmp_path: Path) -> None:
+    # The base examples were never judged for a theme the base model never had: they are
+    # neither its positives nor its negatives (judged mask), and the theme is learned from
+    # the desk's examples (the effect on real data: docs/CLASSIFIER.md).
+    base = load_examples(tiny_model)
+    n_base = len(base.ids)
+    texts = ["职工读书会分享好书，书友交流阅读心得。", "读书会举办好书分享，职工书友畅谈阅读。",
+             "书友读书会推荐好书，阅读分享氛围浓厚。", "职工书友在读书会上分享阅读感悟。"]
+    new = [{"id": f"club-{i}", "title": "读书会", "text": texts[i % 4],
+            "labels": ["book_club"]} for i in range(12)]
+    new += [{"id": f"other-{i}", "title": "新闻", "text": "股市行情平稳，成交量放大。",
+             "labels": []} for i in range(6)]
+    data = write_jsonl(tmp_path / "new.jsonl", new)
+    train([data], out_dir=tmp_path / "m", base=tiny_model, settings=TrainSettings(cv=3))
+    stored = load_examples(tmp_path / "m")
+    model = load_model(tmp_path / "m")
+    j = model.labels.index("book_club")
+    assert stored.judged is not None
+    assert not stored.judged[:n_base, j].any() and stored.judged[n_base:, j].all()
+    assert stored.judged[:, :j].all()  # base themes: judged everywhere
+    assert model.meta["training"]["judged_examples_per_label"]["book_club"] == len(new)
+    preds = model.predict_many([("读书会", "职工书友读书会分享好书。"),
+                                ("", "书友们在读书会交流阅读。")])
+    assert all("book_club" in p.labels for p in preds)
+
+
+def test_calibrated_scores_put_every_threshold_at_half(tiny_model: Path) -> None:
+    model = load_model(tiny_model)
+    assert model.meta["training"]["calibrated"] is True
+    assert (model.thresholds == 0.5).all()
+    tuned = model.meta["training"]["tuned_thresholds"]
+    assert set(tuned) == set(model.labels) and len(set(tuned.values())) > 1
+    (pred,) = model.predict_many([("夏送清凉", "市总工会开展夏送清凉活动，送去慰问品。")])
+    assert pred.labels and all(pred.scores[lab] >= 0.5 for lab in pred.labels)
+    assert all(s < 0.5 for lab, s in pred.scores.items() if lab not in pred.labels)
+
+
+def test_calibration_keeps_every_decision() -> None:
+    rng = np.random.default_rng(0)
+    n_labels = 5
+    combiner = np.r_[rng.normal(size=5), rng.normal(size=4)]
+    thresholds = rng.uniform(0.06, 0.9, n_labels)
+    theme, half = calibrated(combiner, None, thresholds)
+    assert theme.shape == (n_labels, 9) and (half == 0.5).all()
+    space = FeatureSpace(FeatureSettings(), [], [], np.ones(0), np.ones(0))
+
+    def shell(tc: np.ndarray | None) -> ThemeModel:
+        return ThemeModel(labels=[f"l{j}" for j in range(n_labels)], names={}, features=space,
+                          coef=np.zeros((n_labels, 0)), intercept=np.zeros(n_labels),
+                          combiner=combiner, thresholds=thresholds, terms=[],
+                          term_groups=[[] for _ in range(n_labels)],
+                          prior_mask=np.arange(n_labels) % 2 == 0, theme_combiner=tc)
+
+    margins = rng.normal(scale=3, size=(400, n_labels))
+    lex = rng.uniform(0, 2, size=(400, n_labels, 3))
+    before = shell(None).combine(margins, lex) >= thresholds
+    after = shell(theme).combine(margins, lex) >= 0.5
+    assert (before == after).all()

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from classifier.cli import labelling, service, training
+from classifier.cli import labelling, review, service, training
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown keeps the docstrings' paragraphs and shows their indented examples as written.
+    rich_markup_mode="markdown",
 )
 
 
@@ -46,7 +48,8 @@ def root(
 
 
 for command in (labelling.classify, training.models, labelling.label, labelling.split,
-                labelling.summarize, training.train, training.evaluate, service.serve):
+                labelling.summarize, training.train, training.evaluate, service.serve,
+                review.suggest, review.review):
     app.command()(command)
 
 

@@ -7,6 +7,7 @@ exits: ``fail`` turns a library error into an exit code without a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Annotated, Any, NoReturn
 
@@ -15,7 +16,7 @@ import typer
 from classifier.errors import ClassifierError, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "EXIT_USAGE", "MaxBytes", "ModelOpt", "NoSplit",
-           "Paths", "emit", "fail", "warn"]
+           "Paths", "StdinFormat", "emit", "exit_for_failures", "fail", "show_notes", "warn"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -28,8 +29,14 @@ Paths = Annotated[
 NoSplit = Annotated[
     bool, typer.Option("--no-split", help="Treat each file as a single article.")
 ]
+StdinFormat = Annotated[
+    str, typer.Option("--stdin-format", help="How to read - (standard input): auto (JSONL when "
+                      "its first line is a JSON object with \"text\", else one page), text, "
+                      "or jsonl.")
+]
 MaxBytes = Annotated[
-    int, typer.Option("--max-bytes", help="Refuse input files larger than this many bytes.")
+    int, typer.Option("--max-bytes", min=1, help="Refuse input files (and JSONL lines) larger "
+                      "than this many bytes.")
 ]
 
 
@@ -53,3 +60,25 @@ def fail(exc: ClassifierError, code: int = EXIT_FAILED) -> NoReturn:
     """Report a library error on stderr and exit without a traceback (usage errors: 2)."""
     warn(f"error: {exc}")
     raise typer.Exit(EXIT_USAGE if isinstance(exc, UsageError) else code)
+
+
+def exit_for_failures(failures: int, successes: int) -> None:
+    """Exit 1 when nothing could be done, 3 when some inputs failed (the README's table)."""
+    if failures:
+        raise typer.Exit(EXIT_PARTIAL if successes else EXIT_FAILED)
+
+
+class _Notes(logging.Handler):
+    """Library notes as ``note: ...`` on the current stderr (looked up at each message, so
+    that a test runner's captured stderr gets them too)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"note: {record.getMessage()}", err=True)
+
+
+def show_notes() -> None:
+    """Show the library's INFO notes (e.g. how standard input was read) on stderr."""
+    logger = logging.getLogger("classifier")
+    if not any(isinstance(h, _Notes) for h in logger.handlers):
+        logger.addHandler(_Notes(logging.INFO))
+    logger.setLevel(logging.INFO)

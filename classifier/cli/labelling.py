@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from enum import Enum
 from typing import Annotated, Any
@@ -18,8 +19,11 @@ from classifier.cli.common import (
     ModelOpt,
     NoSplit,
     Paths,
+    StdinFormat,
     emit,
+    exit_for_failures,
     fail,
+    show_notes,
     warn,
 )
 from classifier.errors import ClassifierError, UsageError
@@ -54,17 +58,30 @@ def classify(
         int, typer.Option("--top-terms", min=0, help="Explain each theme with N top terms.")
     ] = 5,
     max_bytes: MaxBytes = 20 * 1024 * 1024,
+    stdin_format: StdinFormat = "auto",
 ) -> None:
-    """Tag articles with themes (scores, evidence terms), a lead summary and keywords."""
+    """Tag articles with themes (scores, evidence terms), a lead summary and keywords: a
+    table on a terminal, JSON otherwise.
+
+    **Examples**
+
+    ```
+    classifier classify seeds/002_01dc0b6c6b646c2c.txt
+    classifier classify --text "本报讯 市总工会为快递员送去清凉慰问品。"
+    classifier classify pages/*.txt --format jsonl > themes.jsonl
+    ```
+    """
     from classifier.labelling.analysis import classify as classify_inputs
     from classifier.labelling.options import Options
 
     if not paths and text is None:
         warn("error: give one or more paths, - for stdin, or --text TEXT")
         raise typer.Exit(EXIT_USAGE)
+    show_notes()
     try:
         result = classify_inputs(paths or [], text=text, model=model, split=not no_split,
-                                 options=Options(top_terms=top_terms), max_bytes=max_bytes)
+                                 options=Options(top_terms=top_terms), max_bytes=max_bytes,
+                                 stdin_format=stdin_format)
     except ClassifierError as exc:
         fail(exc)
     records = [r.to_dict() for r in result.records]
@@ -85,8 +102,7 @@ def classify(
     else:
         for record in [*records, *(f.to_dict() for f in result.failures)]:
             emit(record)
-    if result.failures:
-        raise typer.Exit(EXIT_PARTIAL if records else EXIT_FAILED)
+    exit_for_failures(len(result.failures), len(records))
 
 
 def label(
@@ -123,30 +139,65 @@ def label(
                      "stderr is a terminal).", show_default=False),
     ] = None,
     max_bytes: MaxBytes = 20 * 1024 * 1024,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (this machine's processes) or dask (a Dask "
+                          "cluster; needs pip install 'classifier[dask]').")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                     "(default: start a local cluster of --workers processes).",
+                     show_default=False),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", min=1, help="Dask tasks in flight (default: 3 per worker "
+                     "thread).", show_default=False),
+    ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for Excel: start the file with a UTF-8 "
+                           "byte-order mark, so that Excel reads the Chinese text right.")
+    ] = False,
 ) -> None:
     """Label many files or records: one record per article (JSONL or CSV) to --out or stdout.
 
-    Unreadable inputs become {"source", "error"} records and the run goes on. Ctrl-C stops
+    Unreadable inputs become `{"source", "error"}` records and the run goes on. Ctrl-C stops
     cleanly; rerun with --resume to finish. Exit codes: 0 all labelled, 3 some inputs failed,
     2 usage error, 1 nothing labelled (e.g. the model cannot be loaded), 130/143 interrupted.
+
+    **Examples**
+
+    ```
+    classifier label archive/2024/ --glob '*.txt' --out labels.jsonl --workers 2
+    classifier label archive/2024/ --out labels.jsonl --resume
+    classifier label records.jsonl --out labels.csv --format csv
+    ```
     """
     from classifier.labelling.runner import label as label_inputs
 
+    show_notes()
     try:
         result = label_inputs(inputs or [], out=out, fmt=output, workers=workers,
                               resume=resume, glob=glob, split=not no_split, model=model,
-                              max_bytes=max_bytes, progress=progress)
+                              max_bytes=max_bytes, progress=progress, engine=engine,
+                              scheduler=scheduler, partitions=partitions, excel=excel,
+                              on_error=_report_error)
     except UsageError as exc:
         fail(exc, EXIT_USAGE)
     except ClassifierError as exc:
         fail(exc)
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once, still without a traceback
+        _exiting()
         warn("interrupted: stopped at once; rerun with --resume --out FILE to finish")
         raise typer.Exit(130) from None
-    skipped = f", {result.skipped_tasks} tasks already done" if result.skipped_tasks else ""
-    warn(f"labelled {result.files} files, {result.articles} articles, {result.errors} errors "
-         f"in {result.seconds:.1f} s{skipped}")
+    done = result.skipped_tasks
+    skipped = f", {_count(done, 'input part')} already done (--resume)" if done else ""
+    warn(f"labelled {_count(result.files, 'input')}: {_count(result.articles, 'article')}, "
+         f"{_count(result.errors, 'error')} in {result.seconds:.1f} s{skipped}")
+    if result.themes and sys.stderr.isatty():
+        warn("themes: " + ", ".join(f"{theme} {n}" for theme, n in result.themes.most_common()))
     if result.interrupted:
+        _exiting()
         hint = f"rerun with --resume --out {out}" if out else "use --out FILE to be able to resume"
         warn(f"interrupted by {result.interrupted}: every record written is complete; {hint}")
         raise typer.Exit(143 if result.interrupted == "SIGTERM" else 130)
@@ -154,22 +205,53 @@ def label(
         raise typer.Exit(EXIT_FAILED if not result.articles else EXIT_PARTIAL)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 input``, ``2 inputs``: the summary line reads as English."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _exiting() -> None:
+    """Once a run is stopped, further Ctrl-C/SIGTERM only cut the exit short: ignore them, or
+    they land in the interpreter's exit hooks as a traceback (issue 15, item 8)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _report_error(message: str) -> None:
+    warn(f"error: {message}")
+
+
 def split(
     paths: Paths,
     no_split: NoSplit = False,
     max_bytes: MaxBytes = 20 * 1024 * 1024,
+    stdin_format: StdinFormat = "auto",
 ) -> None:
-    """Clean pages and print one JSON object per article (dropped lines included)."""
+    """Clean pages and print one JSON object per article (dropped lines included).
+
+    **Examples**
+
+    ```
+    classifier split seeds/001_04f726505ebab9a0.txt | head -1
+    cat page.txt | classifier split - --no-split
+    ```
+    """
     from classifier.text.reader import Failure, read_articles
 
-    failures = 0
-    for item in read_articles(paths, split=not no_split, max_bytes=max_bytes):
-        if isinstance(item, Failure):
-            failures += 1
-            warn(f"error: {item.error}")
-        emit(item.to_dict())
-    if failures:
-        raise typer.Exit(EXIT_PARTIAL)
+    show_notes()
+    failures = articles = 0
+    try:
+        for item in read_articles(paths, split=not no_split, max_bytes=max_bytes,
+                                  stdin_format=stdin_format):
+            if isinstance(item, Failure):
+                failures += 1
+                warn(f"error: {item.error}")
+            else:
+                articles += 1
+            emit(item.to_dict())
+    except ClassifierError as exc:
+        fail(exc)
+    exit_for_failures(failures, articles)
 
 
 def summarize(
@@ -189,8 +271,17 @@ def summarize(
         typer.Option("--format", help="jsonl or text (default: text on a terminal, else jsonl)."),
     ] = None,
     max_bytes: MaxBytes = 20 * 1024 * 1024,
+    stdin_format: StdinFormat = "auto",
 ) -> None:
-    """Print a summary and keywords per article (JSON lines unless writing to a terminal)."""
+    """Print a summary and keywords per article (JSON lines unless writing to a terminal).
+
+    **Examples**
+
+    ```
+    classifier summarize seeds/003_*.txt --sentences 2 --max-chars 80
+    classifier summarize records.jsonl --method textrank --format jsonl
+    ```
+    """
     from classifier.labelling.records import summary_record
     from classifier.summary.extract import METHODS
     from classifier.text.reader import Failure, read_articles
@@ -202,15 +293,18 @@ def summarize(
     if fmt not in ("jsonl", "text"):
         warn(f"error: unknown --format {fmt!r}; use jsonl or text")
         raise typer.Exit(EXIT_USAGE)
+    show_notes()
     scorer = _keyword_scorer()
-    failures = 0
+    failures = articles = 0
     try:
-        for item in read_articles(paths, split=not no_split, max_bytes=max_bytes):
+        for item in read_articles(paths, split=not no_split, max_bytes=max_bytes,
+                                  stdin_format=stdin_format):
             if isinstance(item, Failure):
                 failures += 1
                 warn(f"error: {item.error}")
                 emit(item.to_dict())
                 continue
+            articles += 1
             rec = summary_record(item, sentences=sentences, max_chars=max_chars,
                                  method=method, scorer=scorer)
             if fmt == "jsonl":
@@ -220,8 +314,7 @@ def summarize(
                            f"  keywords: {'、'.join(rec.keywords)}\n")
     except ClassifierError as exc:
         fail(exc)
-    if failures:
-        raise typer.Exit(EXIT_PARTIAL)
+    exit_for_failures(failures, articles)
 
 
 def _keyword_scorer() -> Any:

@@ -32,7 +32,7 @@ def _themes_table(record: dict[str, Any], names: dict[str, dict[str, str]], top:
         why = "、".join(str(term) for term, _ in record["evidence"].get(label, []))
         style = "bold green" if label in chosen else "dim"
         table.add_row(
-            Text(name.get("zh", label), style=style),
+            Text(name.get("zh") or label, style=style),  # a new theme has no name: its id
             Text(name.get("en", ""), style="dim"),
             f"{scores[label]:.2f}",
             Text(_bar(scores[label]), style=style),
@@ -50,7 +50,8 @@ def render_records(
 ) -> None:
     """Print one panel per article: predicted themes (bold), runners-up, summary, keywords."""
     for record in records:
-        labels = "，".join(names.get(lab, {}).get("zh", lab) for lab in record["labels"]) or "—"
+        labels = "，".join(names.get(lab, {}).get("zh") or lab
+                          for lab in record["labels"]) or "—"
         parts: list[Text | Table] = [
             Text(f"主题: {labels}", style="bold"),
             _themes_table(record, names, top),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from classifier.cli.common import ModelOpt, fail
+from classifier.cli.common import EXIT_USAGE, ModelOpt, fail, warn
 from classifier.errors import ClassifierError
 
 __all__ = ["serve"]
@@ -24,9 +24,22 @@ def serve(
     ] = 5 * 1024 * 1024,
 ) -> None:
     """Run the HTTP service (POST /classify, /summarize; GET /themes, /model, /health; docs
-    at /docs). SIGHUP or POST /admin/reload (loopback only) reloads the model; SIGTERM stops."""
-    from classifier.service.runner import run_server
+    at /docs). SIGHUP or POST /admin/reload (loopback only, Content-Type: application/json)
+    reloads the model, keeping the old one if the new one fails its checks; SIGTERM stops.
 
+    **Example**
+
+    ```
+    classifier serve --port 8000 --workers 2
+    ```
+    """
+    try:
+        from classifier.service.runner import run_server
+    except ModuleNotFoundError as exc:  # a broken install: fastapi/uvicorn are dependencies
+        warn(f"error: the HTTP service needs the {exc.name or 'fastapi'} package, which is not "
+             "installed: run `pip install classifier` again (or `pip install fastapi "
+             "uvicorn fastapi-offline`)")
+        raise typer.Exit(EXIT_USAGE) from None
     try:
         run_server(host=host, port=port, model=model, workers=workers,
                    max_body_bytes=max_body_bytes)

@@ -20,7 +20,12 @@ def train(
         typer.Argument(help="Labelled files: JSONL {text, labels}, doccano JSONL, Label Studio "
                             "JSON export, or CSV (text, labels separated by ; or |)."),
     ],
-    out: Annotated[str, typer.Option("--out", "-o", help="Directory to write the model to.")],
+    out: Annotated[str, typer.Option(
+        "--out", "-o", help="Folder to write the model to: a new or empty folder, or an "
+                            "existing model with --force.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the model already at --out.")
+    ] = False,
     taxonomy: Annotated[
         str | None,
         typer.Option("--taxonomy", help="Taxonomy JSON (default: the packaged one)."),
@@ -52,8 +57,43 @@ def train(
     word_weight: Annotated[
         float, typer.Option("--word-weight", min=0.0, help="Weight of the word block.")
     ] = 1.0,
+    desk_weight: Annotated[
+        float, typer.Option(
+            "--desk-weight",
+            help="With --base: training weight of each example in DATA, where a base example "
+                 "weighs 1 (above 1, a desk's own corrections count more than the base examples "
+                 "beside them). Must be > 0 and <= 1000. Measured on held-out union news, 1 "
+                 "did best (2, 4 were worse: docs/CLASSIFIER.md).")
+    ] = 1.0,
+    combiner: Annotated[
+        str, typer.Option(
+            "--combiner",
+            help="How model scores and taxonomy-term evidence combine: 'theme' (one "
+                 "combination per theme, pulled toward the shared one by --shrink) or "
+                 "'pooled' (one shared by all themes).")
+    ] = "theme",
+    shrink: Annotated[
+        float, typer.Option(
+            "--shrink",
+            help="With --combiner theme: how strongly each theme's combination is pulled "
+                 "toward the shared one (> 0; larger = closer to shared).")
+    ] = 3.0,
+    calibrate: Annotated[
+        bool, typer.Option(
+            "--calibrate/--no-calibrate",
+            help="Shift each theme's score so that its tuned threshold becomes 0.5 (every "
+                 "theme is assigned at score >= 0.5; needs --cv >= 2).")
+    ] = True,
 ) -> None:
-    """Train a theme model and print its metrics as JSON."""
+    """Train a theme model and print its metrics as JSON.
+
+    **Examples**
+
+    ```
+    classifier train my_labels.jsonl --out models/desk-2025
+    classifier train corrections.jsonl --base models/default --out models/desk-2025
+    ```
+    """
     import logging
 
     from classifier.training.trainer import train as train_model
@@ -70,9 +110,11 @@ def train(
 
         settings = TrainSettings(cv=cv, seed=seed, estimator=estimator, c=c,
                                  features=FeatureSettings(char_hi=char_hi, min_df=min_df,
-                                                          word_weight=word_weight))
+                                                          word_weight=word_weight),
+                                 desk_weight=desk_weight, combiner=combiner, shrink=shrink,
+                                 calibrate=calibrate)
         metrics = train_model(data, out_dir=out, settings=settings, taxonomy=taxonomy,
-                              base=base_dir, skip_bad=skip_bad)
+                              base=base_dir, skip_bad=skip_bad, force=force)
     except ClassifierError as exc:
         fail(exc)
     sys.stdout.write(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n")
@@ -85,7 +127,14 @@ def evaluate(
         bool, typer.Option("--skip-bad", help="Skip and count malformed rows instead of failing.")
     ] = False,
 ) -> None:
-    """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON)."""
+    """Score a model on labelled data: n, micro/macro F1, per-label P/R/F1 (JSON).
+
+    **Example**
+
+    ```
+    classifier evaluate held_out.jsonl --model models/desk-2025
+    ```
+    """
     from classifier.training.evaluation import evaluate as evaluate_model
 
     try:
@@ -101,7 +150,14 @@ def models(
         typer.Option("--dir", help="Directory holding model directories (default: models/)."),
     ] = None,
 ) -> None:
-    """List the models under models/ with their labels, training size and metrics (JSON)."""
+    """List the models under models/ with their labels, training size and metrics (JSON).
+
+    **Example**
+
+    ```
+    classifier models --dir models
+    ```
+    """
     from classifier.model.catalog import list_models
 
     try:

@@ -24,6 +24,10 @@ def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
     for all texts at once; a term that can overlap itself (``助学救助``) is recounted with
     ``str.count`` where it was found twice.
     """
+    if not terms:
+        # A label set without taxonomy terms (THUCNews, a desk's own labels): no evidence
+        # columns. pyahocorasick cannot search with an empty automaton (issue 11).
+        return np.zeros((len(docs), 0), dtype=np.float32)
     lexicon = _lexicon(tuple(terms))
     n_distinct = len(lexicon.distinct)
     lowered = [doc.lower() for doc in docs]

@@ -80,18 +80,21 @@ def classify(
     split: bool = True,
     options: Options | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin_format: str = "auto",
 ) -> Classified:
     """Read inputs (paths, ``-``) and/or a literal ``text``, and label every article.
 
     Raises ``ModelError`` when the model cannot be loaded; unreadable inputs are returned as
-    failures rather than raised, so one bad file does not hide the others' results.
+    failures rather than raised, so one bad file does not hide the others' results. Standard
+    input is one page or JSONL (``stdin_format``: ``auto``, ``text``, ``jsonl``).
     """
     from classifier.model.store import load_model
 
     theme_model = load_model(model)
     articles: list[Article] = []
     failures: list[Failure] = []
-    for item in read_articles(inputs, split=split, max_bytes=max_bytes):
+    for item in read_articles(inputs, split=split, max_bytes=max_bytes,
+                              stdin_format=stdin_format):
         if isinstance(item, Failure):
             failures.append(item)
         else:

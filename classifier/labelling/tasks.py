@@ -14,7 +14,8 @@ symlink matching the glob) becomes a task carrying an error record, never an exc
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -22,8 +23,8 @@ from pathlib import Path
 from classifier.errors import InputError
 from classifier.text.article import Article, Failure
 from classifier.text.decode import Decoded
-from classifier.text.jsonl import JsonlFile, RawLine, is_jsonl, parse_line
-from classifier.text.reader import STDIN, articles_from_decoded, read_input
+from classifier.text.jsonl import JsonlFile, RawLine, is_jsonl, parse_line, text_lines
+from classifier.text.reader import STDIN, articles_from_decoded, read_input, stdin_is_jsonl
 
 __all__ = ["CHUNK_LINES", "WHOLE", "Task", "chunk_of", "iter_paths", "iter_tasks", "task_items"]
 
@@ -111,17 +112,32 @@ def _walk(top: str, glob: str, seen: set[str], skip: str | None) -> Iterator[tup
         if is_dir:
             yield from _walk(path, glob, seen, skip)
         elif fnmatchcase(entry.name, glob) and (skip is None or os.path.realpath(path) != skip):
-            yield path, ""
+            yield path, _special(path)
+
+
+def _special(path: str) -> str:
+    """An error for a FIFO, socket or device found in a folder (reading a FIFO would wait for
+    a writer forever: issue 15, item 8), else "" (dangling links fail later, when read)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device")
+    return f"{path}: {kind}, not a regular file; skipped"
 
 
 def iter_tasks(inputs: Iterable[str], *, glob: str = "*.txt", max_bytes: int,
-               exclude: Path | None = None) -> Iterator[Task]:
-    """Tasks for every input, in input order (JSONL files streamed chunk by chunk)."""
+               exclude: Path | None = None, stdin_format: str = "auto") -> Iterator[Task]:
+    """Tasks for every input, in input order (JSONL files streamed chunk by chunk; standard
+    input as text or JSONL, see ``classifier.text.reader.stdin_is_jsonl``)."""
     for name, error in iter_paths(inputs, glob=glob, exclude=exclude):
         if error:
             yield Task("error", name, error=error)
         elif name == STDIN:
-            yield _stdin_task(max_bytes)
+            yield from _stdin_tasks(max_bytes, stdin_format)
         elif is_jsonl(name):
             yield from _jsonl_tasks(name, max_bytes)
         else:
@@ -135,20 +151,29 @@ def _size(name: str) -> int:
         return 0
 
 
-def _stdin_task(max_bytes: int) -> Task:
+def _stdin_tasks(max_bytes: int, stdin_format: str) -> Iterator[Task]:
+    """Standard input as one page of text, or as JSONL chunks (``stdin_format``)."""
     try:
         decoded = read_input(STDIN, max_bytes=max_bytes)
     except InputError as exc:
-        return Task("error", "<stdin>", error=str(exc))
-    return Task("text", decoded.source, text=decoded.text, encoding=decoded.encoding,
-                nbytes=len(decoded.text.encode("utf-8")))
+        yield Task("error", "<stdin>", error=str(exc))
+        return
+    if not stdin_is_jsonl(decoded, stdin_format):
+        yield Task("text", decoded.source, text=decoded.text, encoding=decoded.encoding,
+                   nbytes=len(decoded.text.encode("utf-8")))
+        return
+    lines = list(text_lines(decoded.text, max_bytes))
+    for start in range(0, len(lines), CHUNK_LINES):
+        yield _chunk_task(decoded.source, "utf-8", lines[start:start + CHUNK_LINES])
 
 
-def _jsonl_tasks(name: str, max_bytes: int) -> Iterator[Task]:
+def _jsonl_tasks(name: str, max_bytes: int,
+                 open_jsonl: Callable[..., JsonlFile] = JsonlFile) -> Iterator[Task]:
     """Chunks of a JSONL file (``classifier.text.jsonl`` reads the lines, bounded by
-    ``max_bytes``); a file that cannot be opened, looks binary or is empty is one error task."""
+    ``max_bytes``); a file that cannot be opened, looks binary or is empty is one error task.
+    ``open_jsonl`` opens it (``classifier.labelling.storage`` passes one for fsspec URLs)."""
     try:
-        jsonl = JsonlFile(name, max_bytes=max_bytes)
+        jsonl = open_jsonl(name, max_bytes=max_bytes)
     except InputError as exc:
         yield Task("error", name, error=str(exc))
         return

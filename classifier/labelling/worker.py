@@ -6,8 +6,11 @@ it; ``init_worker`` prepares a local worker process (signals, GC, the model load
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import os
 import signal
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +25,8 @@ from classifier.model.store import load_model
 from classifier.model.theme_model import ThemeModel
 from classifier.text.article import Article, Failure
 
-__all__ = ["WORKER", "LabelConfig", "TaskResult", "init_worker", "process_task",
-           "run_in_worker"]
+__all__ = ["WORKER", "LabelConfig", "TaskResult", "die_with_parent", "init_worker",
+           "process_task", "run_in_worker"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class TaskResult:
     errors: int
     nbytes: int
     key: tuple[str, int] = ("", -1)  # the task's (source, chunk)
+    messages: tuple[str, ...] = ()  # the error records' messages, for stderr
+    themes: tuple[tuple[str, int], ...] = ()  # (theme, articles labelled with it)
 
 
 def process_task(task: Task, model: ThemeModel, config: LabelConfig) -> TaskResult:
@@ -63,9 +68,11 @@ def process_task(task: Task, model: ThemeModel, config: LabelConfig) -> TaskResu
         # One bad article must not cost its neighbours their records: label them one by one.
         labelled = iter([_label_one(a, model, config.options) for a in articles])
     records = [next(labelled) if isinstance(it, Article) else it for it in items]
-    errors = sum(isinstance(r, Failure) for r in records)
-    return TaskResult(task.source, format_records(records, config.fmt), len(records) - errors,
-                      errors, task.nbytes, task.key)
+    messages = tuple(r.error for r in records if isinstance(r, Failure))
+    themes = Counter(lab for r in records if not isinstance(r, Failure) for lab in r.labels)
+    return TaskResult(task.source, format_records(records, config.fmt, model.labels),
+                      len(records) - len(messages), len(messages), task.nbytes, task.key,
+                      messages, tuple(sorted(themes.items())))
 
 
 def _label_one(article: Article, model: ThemeModel, options: Options) -> Record:
@@ -86,8 +93,27 @@ def _unexpected(source: str, line: int, exc: Exception) -> Failure:
 WORKER: dict[str, Any] = {}
 
 
-def init_worker(config: LabelConfig) -> None:
-    """Prepare a local worker process: ignore stop signals, collect less, load the model."""
+_PR_SET_PDEATHSIG = 1  # prctl(2) option: a signal for this process when its parent dies
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``),
+    so a ``kill -9`` of ``label`` leaves no orphan workers (issue 15, item 7). Elsewhere a
+    no-op: there the pool's own broken-pipe handling ends idle workers."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def init_worker(config: LabelConfig, parent: int = 0) -> None:
+    """Prepare a local worker process: die with the parent (its pid: ``parent``), ignore stop
+    signals, collect less, load the model."""
+    if parent:
+        die_with_parent(parent)
     # Only the parent reacts to Ctrl-C/SIGTERM (delivered to the whole process group): it stops
     # cleanly and shuts the pool down, so workers must neither die mid-task nor print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,4 +1,4 @@
-"""Model directories: meta.json + vocab.json + .npz arrays; hashes; atomic writes.
+"""Model directories: meta.json + vocab.json + .npz arrays; hashes, validation, atomic writes.
 
 Layout of a model directory (format version 1)::
 
@@ -9,32 +9,52 @@ Layout of a model directory (format version 1)::
     examples.npz   the training examples in feature form (term counts, term hits) ...
     examples.json  ... with their ids and labels, for ``train --base`` retraining
 
-Arrays are read with ``allow_pickle=False`` and every file's hash is checked before use, so a
-model from an untrusted source cannot run code and a tampered one is refused (ModelError).
+Loading (issue 15, item 13) trusts nothing: every file must be a regular file inside the
+folder (a symlink out of it is refused) and under a size bound; every file but meta.json is
+hashed in meta.json, and meta.json itself is validated field by field (``_META``); the shape
+and dtype of every array are read from its ``.npy`` header inside the zip and checked against
+meta.json and vocab.json (``_ARRAYS``) before anything is decompressed, so a member declaring
+a huge shape is refused without allocating it. Arrays are read with ``allow_pickle=False``.
+Every failure is a ``ModelError`` naming the file and the field.
+
+Saving (items 1, 2): ``check_output_dir`` refuses to write over anything but a model (and a
+model only when asked to replace it); the model is written to ``.NAME.tmp-PID-*`` beside the
+target and swapped in with one ``renameat2(RENAME_EXCHANGE)`` where the system has it, so the
+name never goes missing; elsewhere two renames, undone on failure, and a model stranded by a
+kill between them (``.NAME.old-PID-*``) is put back by the next load or save. Temp folders of
+killed saves are removed by the next save into that folder.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
+import logging
+import math
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.errors import ModelError
+from classifier.errors import ModelError, OptionError, OutputError
 from classifier.features.space import FeatureSettings, FeatureSpace
 from classifier.model.theme_model import ThemeModel
 
 __all__ = [
     "FORMAT_VERSION",
     "StoredExamples",
+    "check_output_dir",
+    "installed_models_dir",
     "load_examples",
     "load_model",
     "models_dir",
@@ -42,8 +62,16 @@ __all__ = [
     "save_model",
 ]
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 _FILES = ("vocab.json", "arrays.npz", "examples.npz", "examples.json")
+# Size bounds, far above any real model (the default one: meta 7 KB, vocab 1.2 MB, arrays
+# 5.7 MB, examples 2.9 MB), checked with stat() before a file is read or hashed.
+_MAX_FILE_BYTES = {"meta.json": 8 << 20, "vocab.json": 256 << 20, "examples.json": 256 << 20,
+                   "arrays.npz": 1 << 30, "examples.npz": 1 << 30}
+_MAX_ARRAY_BYTES = 1 << 30  # one decompressed array
+_MAX_NNZ = 64 << 20  # stored example counts: non-zero entries
+_MAX_LABELS = 10_000
 
 
 @dataclass
@@ -58,63 +86,126 @@ class StoredExamples:
     word_vocab: list[str]
     char_vocab: list[str]
     terms: list[str]
+    # Issue 11: each example's training weight (a desk's own examples count more than the
+    # base examples beside them) and which of the model's labels it was judged for (a theme
+    # new to a --base model was never judged on the base examples). None: weight 1, judged
+    # for every label, as in models saved before these arrays existed.
+    weights: np.ndarray | None = None  # (n,)
+    judged: np.ndarray | None = None  # (n, n_labels) bool, columns in the model's label order
+    model_labels: list[str] | None = None  # the labels of the model that stored them
 
+
+# -- finding a model ---------------------------------------------------------------------------
 
 def models_dir() -> Path:
     """The repository's models/ directory (beside the package, for editable installs)."""
     return Path(__file__).resolve().parents[2] / "models"
 
 
+def installed_models_dir() -> Path:
+    """The models shipped inside the installed package (``classifier/models``, package data
+    of a regular ``pip install``; see pyproject.toml)."""
+    return Path(__file__).resolve().parents[1] / "models"
+
+
 def resolve_model_dir(path_or_name: str | Path = "default") -> Path:
     """A model directory from a path, or from a name under ``models/``.
 
-    Names are looked up in the repository's models/ (editable installs) and then in
-    ./models of the working directory (a regular install run from a checkout).
+    Names are looked up in the repository's models/ (editable installs), then in ./models of
+    the working directory, then among the models shipped in the installed package.
     """
     p = Path(path_or_name)
+    if not p.exists():
+        _recover(p)  # a save killed between its two renames left the old model aside
     if p.is_dir():
         return p
     name = str(path_or_name)
+    bases = (models_dir(), Path.cwd() / "models", installed_models_dir())
     if "/" not in name and "\\" not in name and name not in ("", ".", ".."):
-        for base in (models_dir(), Path.cwd() / "models"):
-            if (base / name).is_dir():
+        for base in bases:
+            if (base / name / "meta.json").is_file():
                 return base / name
     raise ModelError(f"model {str(path_or_name)!r} not found: give a model directory or a "
                      f"name under {models_dir()} or {Path.cwd() / 'models'}")
 
 
+# -- reading files, bounded --------------------------------------------------------------------
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+        while block := f.read(1 << 20):
             h.update(block)
     return h.hexdigest()
 
 
-def _read_meta(root: Path) -> dict[str, Any]:
+def _member(root: Path, name: str) -> Path:
+    """``root/name`` if it is a regular file inside ``root`` within its size bound."""
+    path = root / name
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise ModelError(f"{path} is a symlink to {target}, outside the model folder: "
+                             "refused; copy the file into the folder")
     try:
-        meta = json.loads((root / "meta.json").read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"{root}: no meta.json, not a model directory") from exc
+        st = path.stat()
+    except FileNotFoundError:
+        if name == "meta.json":
+            raise ModelError(f"{root}: no meta.json, not a model directory") from None
+        raise ModelError(f"{root}: missing model file {name}") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not path.is_file():
+        raise ModelError(f"{path} is not a regular file")
+    limit = _MAX_FILE_BYTES.get(name, 1 << 30)
+    if st.st_size > limit:
+        raise ModelError(f"{path} is {st.st_size:,} bytes, over the {limit:,}-byte bound of a "
+                         "model file: refused")
+    return path
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except RecursionError:
+        raise ModelError(f"{path}: unreadable JSON (nested too deeply)") from None
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{root}/meta.json is unreadable or not JSON: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ModelError(f"{root}/meta.json: expected a JSON object")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelError(f"{root}: model format version {version!r} is not supported (this "
-                         f"package reads version {FORMAT_VERSION}); retrain the model")
-    files = meta.get("files")
-    if not isinstance(files, dict) or set(files) != set(_FILES):
-        raise ModelError(f"{root}/meta.json: 'files' must list the hashes of {list(_FILES)}")
-    for name, digest in files.items():
-        path = root / name
-        if not path.is_file():
-            raise ModelError(f"{root}: missing model file {name}")
-        if _sha256(path) != digest:
-            raise ModelError(f"{root}/{name} does not match the sha256 in meta.json: the model "
-                             "was modified or damaged; retrain it or copy it again")
-    return meta
+        raise ModelError(f"{path}: unreadable JSON ({exc})") from exc
+
+
+def _npy_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype[Any]]]:
+    """Shape and dtype of every array of an .npz, read from the .npy headers in the zip
+    (nothing decompressed past a header); refuses object arrays and lying sizes."""
+    from numpy.lib import format as npy
+
+    out: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if not info.filename.endswith(".npy") or info.filename[:-4] in out:
+                    raise ModelError(f"{path}: unexpected or repeated member {info.filename!r}")
+                with z.open(info) as f:
+                    version = npy.read_magic(f)
+                    read = (npy.read_array_header_1_0 if version == (1, 0)
+                            else npy.read_array_header_2_0)
+                    shape, _, dtype = read(f)
+                name = info.filename[:-4]
+                if dtype.hasobject:
+                    raise ModelError(f"{path}: array {name!r} holds pickled objects: refused "
+                                     "(not a valid numpy archive without pickled objects)")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes > _MAX_ARRAY_BYTES or not nbytes <= info.file_size <= nbytes + 65_536:
+                    raise ModelError(f"{path}: array {name!r} declares shape {shape} "
+                                     f"({nbytes:,} bytes) in a {info.file_size:,}-byte member: "
+                                     "refused")
+                out[name] = (tuple(int(d) for d in shape), dtype)
+    except ModelError:
+        raise
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, NotImplementedError,
+            RuntimeError) as exc:
+        raise ModelError(f"{path}: not a valid numpy archive without pickled objects ({exc})"
+                         ) from exc
+    return out
 
 
 def _npz(path: Path) -> dict[str, np.ndarray]:
@@ -127,19 +218,276 @@ def _npz(path: Path) -> dict[str, np.ndarray]:
                          ) from exc
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: unreadable JSON ({exc})") from exc
+# -- validating meta.json ----------------------------------------------------------------------
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
+
+
+def _need(ok: bool, where: str, what: str, value: Any) -> None:
+    if not ok:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ModelError(f"{where}: {what}, got {shown}; the model is damaged: retrain it or "
+                         "copy it again")
+
+
+def _check_format(v: Any, where: str) -> None:
+    if v != FORMAT_VERSION:
+        raise ModelError(f"{where}: model format version {v!r} is not supported (this package "
+                         f"reads version {FORMAT_VERSION}); retrain the model")
+
+
+def _check_str(v: Any, where: str) -> None:
+    _need(isinstance(v, str), where, "expected a string", v)
+
+
+def _check_dict(v: Any, where: str) -> None:
+    _need(isinstance(v, dict), where, "expected a JSON object", v)
+
+
+def _check_labels(v: Any, where: str) -> None:
+    _need(isinstance(v, list) and 0 < len(v) <= _MAX_LABELS, where,
+          f"expected a list of 1 to {_MAX_LABELS} labels", v)
+    seen: set[str] = set()
+    for i, lab in enumerate(v):
+        at = f"{where}[{i}]"
+        _need(isinstance(lab, dict) and isinstance(lab.get("id"), str) and lab["id"] != "",
+              at, 'expected {"id": non-empty string, "zh": string, "en": string}', lab)
+        for key in ("zh", "en"):
+            _need(isinstance(lab.get(key, ""), str), f"{at}.{key}", "expected a string",
+                  lab.get(key))
+        _need(lab["id"] not in seen, at, "duplicate label id", lab["id"])
+        seen.add(lab["id"])
+
+
+def _check_features(v: Any, where: str) -> None:
+    _need(isinstance(v, dict), where, "expected a JSON object", v)
+    known = {f.name: f for f in fields(FeatureSettings)}
+    defaults = FeatureSettings()
+    for key, value in v.items():
+        at = f"{where}.{key}"
+        _need(key in known, at, f"unknown feature setting (known: {', '.join(known)})", key)
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            _need(isinstance(value, bool), at, "expected true or false", value)
+            continue
+        if isinstance(default, int):
+            _need(_is_int(value), at, "expected an integer", value)
+        elif isinstance(default, float):
+            _need(_is_number(value), at, "expected a finite number", value)
+        elif isinstance(default, str):
+            _need(isinstance(value, str), at, "expected a string", value)
+        bounds = _FEATURE_RANGES.get(key)
+        if bounds is not None:
+            lo, hi = bounds
+            _need(lo <= value <= hi, at, f"expected a value in [{lo}, {hi}]", value)
+    lo, hi = v.get("char_lo", defaults.char_lo), v.get("char_hi", defaults.char_hi)
+    _need(lo <= hi, f"{where}.char_hi", f"expected at least char_lo ({lo})", hi)
+
+
+# Sane ranges of the known feature settings; a setting added to FeatureSettings later is
+# checked for its type (that of its default) until it gets a range here.
+_FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "title_weight": (0, 50),
+    "char_lo": (1, 8),
+    "char_hi": (1, 8),
+    "min_df": (1, 1_000_000),
+    "word_weight": (0.0, 1000.0),
+    "char_weight": (0.0, 1000.0),
+}
+
+
+def _check_files(v: Any, where: str) -> None:
+    _need(isinstance(v, dict) and set(v) == set(_FILES), where,
+          f"expected the hashes of {list(_FILES)}", v)
+    for name, digest in v.items():
+        _need(isinstance(digest, str) and len(digest) == 64
+              and all(c in "0123456789abcdef" for c in digest), f"{where}.{name}",
+              "expected a sha256 hex digest", digest)
+
+
+def _check_groups(v: Any, where: str) -> None:
+    _need(isinstance(v, list) and all(isinstance(g, list) and all(_is_int(i) and i >= 0
+                                                                  for i in g) for g in v),
+          where, "expected a list of lists of term numbers", v)
+
+
+# meta.json: field -> (required, check). Cross-field checks (thresholds per label, groups per
+# label and in range of the terms) are in ``_check_meta``. Fields not listed here (training
+# summary details, new fields of later versions) are kept as they are.
+_META: dict[str, tuple[bool, Callable[[Any, str], None]]] = {
+    "format_version": (True, _check_format),
+    "files": (True, _check_files),
+    "labels": (True, _check_labels),
+    "thresholds": (True, _check_dict),
+    "features": (True, _check_features),
+    "lexicon_groups": (True, _check_groups),
+    "package_version": (False, _check_str),
+    "created_at": (False, _check_str),
+    "training": (False, _check_dict),
+    "cv_metrics": (False, _check_dict),
+}
+
+
+def _check_meta(meta: Any, where: str) -> None:
+    _need(isinstance(meta, dict), where, "expected a JSON object", type(meta).__name__)
+    if "format_version" in meta:
+        _check_format(meta["format_version"], where)
+    for key, (required, check) in _META.items():
+        if key not in meta:
+            if required:
+                raise ModelError(f"{where}: field {key!r} is missing; the model is damaged: "
+                                 "retrain it or copy it again")
+            continue
+        check(meta[key], f"{where}: {key}")
+    ids = [lab["id"] for lab in meta["labels"]]
+    thresholds = meta["thresholds"]
+    _need(set(thresholds) == set(ids), f"{where}: thresholds",
+          "expected one threshold per label id", sorted(thresholds))
+    for lab in ids:
+        t = thresholds[lab]
+        _need(_is_number(t) and 0.0 < t < 1.0, f"{where}: thresholds.{lab}",
+              "expected a finite number between 0 and 1 (exclusive)", t)
+    _need(len(meta["lexicon_groups"]) == len(ids), f"{where}: lexicon_groups",
+          f"expected one group per label ({len(ids)})", len(meta["lexicon_groups"]))
+
+
+def _read_meta(root: Path) -> dict[str, Any]:
+    """meta.json, validated, after checking every other file against its hash."""
+    meta = _json(_member(root, "meta.json"))
+    _check_meta(meta, f"{root}/meta.json")
+    for name, digest in meta["files"].items():
+        path = _member(root, name)
+        if _sha256(path) != digest:
+            raise ModelError(f"{root}/{name} does not match the sha256 in meta.json: the model "
+                             "was modified or damaged; retrain it or copy it again")
+    return dict(meta)
+
+
+def _check_vocab(vocab: Any, meta: dict[str, Any], where: str) -> dict[str, int]:
+    """The vocabulary's sizes, after checking its lists and the term groups against them."""
+    _need(isinstance(vocab, dict), where, "expected a JSON object", type(vocab).__name__)
+    for key in ("word", "char", "terms"):
+        items = vocab.get(key)
+        _need(isinstance(items, list) and all(isinstance(t, str) for t in items),
+              f"{where}: {key}", "expected a list of strings", items)
+        _need(len(set(items)) == len(items), f"{where}: {key}", "expected distinct entries",
+              len(items) - len(set(items)))
+    n_terms = len(vocab["terms"])
+    for j, group in enumerate(meta["lexicon_groups"]):
+        _need(all(i < n_terms for i in group), f"{where}: lexicon_groups[{j}]",
+              f"expected term numbers below {n_terms}", group)
+    return {"labels": len(meta["labels"]), "words": len(vocab["word"]),
+            "chars": len(vocab["char"]), "terms": n_terms,
+            "features": len(vocab["word"]) + len(vocab["char"])}
+
+
+# -- validating arrays -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Spec:
+    """An array's expected dimensions (names of sizes, or numbers) and dtype kinds."""
+
+    dims: tuple[str | int, ...]
+    kinds: str  # numpy dtype kinds allowed: f float, i/u integer, b bool
+    required: bool = True
+    finite: bool = False
+
+
+# What every .npz member must look like. A new array is declared here with its dimensions;
+# an array not declared is still bounded in size and refused if it holds objects.
+_ARRAYS: dict[str, dict[str, _Spec]] = {
+    "arrays.npz": {
+        "word_idf": _Spec(("words",), "f", finite=True),
+        "char_idf": _Spec(("chars",), "f", finite=True),
+        "coef": _Spec(("labels", "features"), "f", finite=True),
+        "intercept": _Spec(("labels",), "f", finite=True),
+        "combiner": _Spec(("combiner",), "f", finite=True),
+        "prior_mask": _Spec(("labels",), "bui", required=False),
+        # One combiner row per theme (issue 11), same layout as ``combiner``.
+        "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
+    },
+    "examples.npz": {
+        "data": _Spec(("nnz",), "ui"),
+        "indices": _Spec(("nnz",), "iu"),
+        "indptr": _Spec(("rows+1",), "iu"),
+        "shape": _Spec((2,), "iu"),
+        "body_hits": _Spec(("rows", "terms"), "f", finite=True),
+        "title_hits": _Spec(("rows", "terms"), "f", finite=True),
+        "weight": _Spec(("rows",), "f", required=False, finite=True),
+        "judged": _Spec(("rows", "labels"), "bui", required=False),
+    },
+}
+_COMBINER_SIZES = (5, 9)  # [a, c0, c1, c2, b] (+ [d0, d1, d2, e] with a term prior)
+
+
+def _check_headers(path: Path, sizes: dict[str, int]) -> None:
+    """Shapes and dtypes of an .npz's arrays against the sizes, before loading any."""
+    specs = _ARRAYS[path.name]
+    headers = _npy_headers(path)
+    sizes = {"combiner": _COMBINER_SIZES[0], "nnz": 0, **sizes}
+    if "data" in headers:  # the free dimension of the stored counts, bounded
+        sizes["nnz"] = headers["data"][0][0] if headers["data"][0] else -1
+        _need(0 <= sizes["nnz"] <= _MAX_NNZ, f"{path}: data", f"expected at most {_MAX_NNZ:,} "
+              "stored counts", headers["data"][0])
+    if "combiner" in headers and len(headers["combiner"][0]) == 1:
+        size = headers["combiner"][0][0]
+        sizes["combiner"] = size if size in _COMBINER_SIZES else _COMBINER_SIZES[0]
+    for name, spec in specs.items():
+        if name not in headers:
+            if spec.required:
+                raise ModelError(f"{path}: array {name!r} is missing; the model is damaged: "
+                                 "retrain it or copy it again")
+            continue
+        shape, dtype = headers[name]
+        want = tuple(d if isinstance(d, int) else
+                     (sizes["rows"] + 1 if d == "rows+1" else sizes[d]) for d in spec.dims)
+        _need(shape == want, f"{path}: array {name!r}", f"expected shape {want}", shape)
+        _need(dtype.kind in spec.kinds, f"{path}: array {name!r}",
+              f"expected dtype kind {spec.kinds!r}", str(dtype))
+
+
+def _check_values(arrays: dict[str, np.ndarray], path: Path) -> None:
+    for name, spec in _ARRAYS[path.name].items():
+        if spec.finite and name in arrays:
+            _need(bool(np.isfinite(arrays[name]).all()), f"{path}: array {name!r}",
+                  "expected finite numbers only (no NaN or infinity)", "non-finite values")
+
+
+def _check_examples_json(ex: Any, where: str) -> int:
+    _need(isinstance(ex, dict), where, "expected a JSON object", type(ex).__name__)
+    ids, labels = ex.get("ids"), ex.get("labels")
+    _need(isinstance(ids, list) and all(isinstance(i, str) for i in ids), f"{where}: ids",
+          "expected a list of strings", ids)
+    _need(isinstance(labels, list) and len(labels) == len(ids)
+          and all(isinstance(x, list) and all(isinstance(s, str) for s in x) for x in labels),
+          f"{where}: labels", "expected one list of label strings per id", labels)
+    return len(ids)
+
+
+def _validated(root: Path) -> tuple[dict[str, Any], Any, dict[str, int]]:
+    """(meta, vocab, sizes) of a model directory whose every file passed its checks."""
+    meta = _read_meta(root)
+    vocab = _json(root / "vocab.json")
+    sizes = _check_vocab(vocab, meta, f"{root}/vocab.json")
+    sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
+                                         f"{root}/examples.json")
+    for name in _ARRAYS:
+        _check_headers(root / name, sizes)
+    return meta, vocab, sizes
 
 
 def load_model(path_or_name: str | Path = "default") -> ThemeModel:
     """Load and verify a model directory (or a name under models/). Raises ModelError."""
     root = resolve_model_dir(path_or_name)
-    meta = _read_meta(root)
-    vocab = _json(root / "vocab.json")
+    meta, vocab, _ = _validated(root)
     arr = _npz(root / "arrays.npz")
+    _check_values(arr, root / "arrays.npz")
     try:
         settings = FeatureSettings.from_dict(meta["features"])
         labels = [lab["id"] for lab in meta["labels"]]
@@ -152,53 +500,241 @@ def load_model(path_or_name: str | Path = "default") -> ThemeModel:
             intercept=arr["intercept"], combiner=arr["combiner"],
             thresholds=np.asarray([meta["thresholds"][lab] for lab in labels]),
             terms=vocab["terms"], term_groups=meta["lexicon_groups"], meta=meta,
-            prior_mask=arr.get("prior_mask"),
+            prior_mask=arr.get("prior_mask"), theme_combiner=arr.get("theme_combiner"),
         )
-    except (KeyError, TypeError, IndexError) as exc:
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ModelError(f"{root}: model files are incomplete or inconsistent ({exc!r})") from exc
-    if model.coef.shape != (len(labels), space.n_features):
-        raise ModelError(f"{root}: coefficient shape {model.coef.shape} does not match "
-                         f"{len(labels)} labels x {space.n_features} features")
     return model
 
 
 def load_examples(path_or_name: str | Path) -> StoredExamples:
     """The training examples stored with a model (for ``train --base``)."""
     root = resolve_model_dir(path_or_name)
-    _read_meta(root)
-    vocab = _json(root / "vocab.json")
+    meta, vocab, sizes = _validated(root)
     ex = _json(root / "examples.json")
     z = _npz(root / "examples.npz")
+    _check_values(z, root / "examples.npz")
+    indptr = z["indptr"]
+    where = f"{root}/examples.npz"
+    _need(tuple(int(d) for d in z["shape"]) == (sizes["rows"], sizes["features"]),
+          f"{where}: shape", f"expected {(sizes['rows'], sizes['features'])}", z["shape"])
+    _need(int(indptr[0]) == 0 and int(indptr[-1]) == z["data"].shape[0]
+          and bool((np.diff(indptr) >= 0).all()), f"{where}: indptr",
+          "expected offsets rising from 0 to the number of counts", "bad offsets")
+    _need(not z["indices"].size or (int(z["indices"].min()) >= 0
+                                    and int(z["indices"].max()) < sizes["features"]),
+          f"{where}: indices", f"expected columns below {sizes['features']}", "out of range")
     try:
-        counts = sp.csr_matrix((z["data"].astype(np.float64), z["indices"], z["indptr"]),
-                               shape=tuple(z["shape"]))
+        counts = sp.csr_matrix((z["data"].astype(np.float64), z["indices"], indptr),
+                               shape=(sizes["rows"], sizes["features"]))
         return StoredExamples(ids=list(ex["ids"]), labels=[list(x) for x in ex["labels"]],
                               counts=counts, body_hits=z["body_hits"],
                               title_hits=z["title_hits"], word_vocab=vocab["word"],
-                              char_vocab=vocab["char"], terms=vocab["terms"])
+                              char_vocab=vocab["char"], terms=vocab["terms"],
+                              weights=z["weight"].astype(np.float64) if "weight" in z else None,
+                              judged=z["judged"].astype(bool) if "judged" in z else None,
+                              model_labels=[lab["id"] for lab in meta["labels"]])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{root}: stored training examples are inconsistent ({exc!r})") from exc
 
 
+# -- saving ------------------------------------------------------------------------------------
+
+def _is_model(path: Path) -> bool:
+    return (path / "meta.json").is_file()
+
+
+def check_output_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
+    """Where a model may be written: ``out_dir`` if it is absent, an empty folder, or a model
+    (a model only with ``replace``, the ``--force`` of ``train``). Cheap: call it before
+    training. Raises OptionError for a path that would destroy other files, OutputError for
+    one that cannot be written."""
+    shown = out_dir  # as the user gave it, in messages
+    # Absolute and normalized, so `--out .` names the folder itself, with a real parent.
+    out = Path(os.path.abspath(out_dir))
+    if not out.exists():
+        _recover(out)
+    if out.is_symlink() and not out.exists():
+        raise OptionError(f"--out {shown} is a dangling symlink: give a new or empty folder")
+    if out.exists():
+        if not out.is_dir():
+            raise OptionError(f"--out {shown} is a file, not a folder: give a new or empty "
+                              "folder for the model")
+        if _is_model(out):
+            if not replace:
+                raise OptionError(f"--out {shown} already holds a model: pass --force to "
+                                  "replace it, or give a new folder")
+        elif any(out.iterdir()):
+            raise OptionError(f"--out {shown} is a folder with other files in it: give a new "
+                              "or empty folder (nothing was written)")
+    parent = out.parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OptionError(f"--out {shown}: {probe} is a file, not a folder")
+    if probe == parent:
+        try:  # the only sure test of writability (read-only mounts, /proc, permissions)
+            Path(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent)).rmdir()
+        except OSError as exc:
+            raise OutputError(f"--out {shown}: cannot write in {parent} "
+                              f"({exc.strerror or exc})") from None
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {shown}: cannot create folders in {probe} (permission denied)")
+    return out
+
+
+def _pid_of(name: str, prefix: str) -> int | None:
+    """The pid in ``.NAME.tmp-PID-xxxx`` (None when the name is not ours)."""
+    if not name.startswith(prefix):
+        return None
+    head = name[len(prefix):].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _process_started(pid: int) -> float | None:
+    """When a process started (None: not running, or unknown)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # running, under another user
+    try:
+        return os.stat(f"/proc/{pid}").st_ctime
+    except OSError:
+        return 0.0  # running; start time unknown here
+
+
+def _abandoned(path: Path, pid: int) -> bool:
+    """Left by a save that no longer runs: its pid is gone, or now names a process that
+    started after the folder was made (the pid was reused)."""
+    if pid == os.getpid():
+        return False
+    started = _process_started(pid)
+    if started is None:
+        return True
+    try:
+        return started > path.stat().st_mtime + 1.0
+    except OSError:
+        return False
+
+
+def _recover(out: Path) -> None:
+    """Put back a model that a save killed between its two renames left as ``.NAME.old-*``,
+    and remove the temp folders of killed saves of ``NAME`` (only ours, only abandoned)."""
+    parent = out.parent if str(out.parent) else Path(".")
+    if not out.name or not parent.is_dir():
+        return
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    old_prefix, tmp_prefix = f".{out.name}.old-", f".{out.name}.tmp-"
+    olds = sorted((p for p in entries if _pid_of(p.name, old_prefix) is not None),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    if not out.exists() and not out.is_symlink():
+        for old in olds:
+            pid = _pid_of(old.name, old_prefix)
+            if pid is not None and _abandoned(old, pid) and _is_model(old):
+                try:
+                    os.rename(old, out)
+                except OSError:
+                    continue
+                log.warning("restored the model %s from %s, left aside by an interrupted "
+                            "save", out, old.name)
+                olds.remove(old)
+                break
+    for p in entries:
+        pid = _pid_of(p.name, tmp_prefix)
+        if pid is None and out.exists():
+            pid = _pid_of(p.name, old_prefix)
+        if pid is not None and p.is_dir() and not p.is_symlink() and _abandoned(p, pid):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system or
+    the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Make ``tmp`` the model at ``out``; at no moment is ``out`` missing where the system
+    swaps atomically, and elsewhere a failure between the renames puts the old one back."""
+    if not out.exists():
+        os.rename(tmp, out)  # also replaces an empty folder in one step
+        return
+    if _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # now holds the old model
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)  # undo; if even this fails, the next load or save restores it
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def save_model(model: ThemeModel, out_dir: str | Path,
-               examples: StoredExamples | None = None) -> Path:
-    """Write a model directory atomically (temp dir beside the target, then rename)."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+               examples: StoredExamples | None = None, *, replace: bool = True) -> Path:
+    """Write a model directory atomically (temp dir beside the target, then a swap).
+
+    ``out_dir`` must be absent, empty or a model (``replace=False``: absent or empty); see
+    ``check_output_dir``. Raises OptionError/OutputError, the old model intact.
+    """
+    out = check_output_dir(out_dir, replace=replace)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot save the model to {out}: {exc.strerror or exc}") from None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; a model is meant to be shared
         _write(model, tmp, examples)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / "model")
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
+        _swap_in(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot save the model to {out}: {exc.strerror or exc} (nothing "
+                          "was replaced; free some space or choose another --out)") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return out
+
+
+def _model_extras(model: ThemeModel) -> dict[str, Any]:
+    """The optional model arrays: one combiner row per theme (issue 11)."""
+    return {} if model.theme_combiner is None else {"theme_combiner": model.theme_combiner}
+
+
+def _example_extras(examples: StoredExamples) -> dict[str, Any]:
+    """The optional per-example arrays (weights, judged labels) that the examples carry."""
+    out: dict[str, Any] = {}
+    if examples.weights is not None:
+        out["weight"] = np.asarray(examples.weights, dtype=np.float32)
+    if examples.judged is not None:
+        out["judged"] = np.asarray(examples.judged, dtype=np.uint8)
     return out
 
 
@@ -209,7 +745,8 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
         ensure_ascii=False), "utf-8")
     np.savez_compressed(root / "arrays.npz", word_idf=space.word_idf, char_idf=space.char_idf,
                         coef=model.coef, intercept=model.intercept, combiner=model.combiner,
-                        prior_mask=model.prior_mask.astype(np.uint8))
+                        prior_mask=model.prior_mask.astype(np.uint8),
+                        **_model_extras(model))
     if examples is None:
         examples = StoredExamples([], [], sp.csr_matrix((0, space.n_features)),
                                   np.zeros((0, len(model.terms)), np.float32),
@@ -220,7 +757,8 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
                         indices=c.indices.astype(np.int32), indptr=c.indptr.astype(np.int64),
                         shape=np.asarray(c.shape, dtype=np.int64),
                         body_hits=examples.body_hits.astype(np.float32),
-                        title_hits=examples.title_hits.astype(np.float32))
+                        title_hits=examples.title_hits.astype(np.float32),
+                        **_example_extras(examples))
     (root / "examples.json").write_text(json.dumps(
         {"ids": examples.ids, "labels": examples.labels}, ensure_ascii=False), "utf-8")
     meta = dict(model.meta)

@@ -2,9 +2,12 @@
 
 For theme t and a document: ``s_t = x . coef_t + intercept_t`` (TF-IDF features, fitted by
 ``classifier.training``), then ``p_t = sigmoid(a * s_t + c . lex_t + b)`` where ``lex_t`` are
-the theme's term-hit features (``lexicon.lexicon_features``) and (a, c, b) are shared by all
-themes, fitted on cross-validated scores. Sharing lets a theme with two labelled examples still
-fire on its taxonomy terms. A theme is predicted when ``p_t >= threshold_t`` (tuned by CV).
+the theme's term-hit features (``lexicon.lexicon_features``) and (a, c, b) are fitted on
+cross-validated scores: shared by all themes, or (issue 11, ``theme_combiner``) one row per
+theme shrunk toward the shared one, so a theme with two labelled examples still fires on its
+taxonomy terms while a theme with many examples weighs its terms as its data says. A theme is
+predicted when ``p_t >= threshold_t``; a calibrated model has every threshold at 0.5 (each
+theme's tuned threshold folded into its row), so scores compare across themes.
 
 Prediction needs numpy and scipy only: no scikit-learn import (issue 3: fast startup).
 """
@@ -22,6 +25,8 @@ from classifier.features.lexicon import lexicon_counts, lexicon_features
 from classifier.features.space import FeatureSpace, compose
 from classifier.features.wordcounts import WordTable
 from classifier.summary.keyterms import KeywordScorer
+from classifier.summary.readable import byline_names, readable_in
+from classifier.text.normalize import normalize_text
 
 __all__ = ["Prediction", "ThemeModel"]
 
@@ -59,13 +64,18 @@ class ThemeModel:
                  features: FeatureSpace, coef: np.ndarray, intercept: np.ndarray,
                  combiner: np.ndarray, thresholds: np.ndarray, terms: list[str],
                  term_groups: list[list[int]], meta: dict[str, Any] | None = None,
-                 prior_mask: np.ndarray | None = None) -> None:
+                 prior_mask: np.ndarray | None = None,
+                 theme_combiner: np.ndarray | None = None) -> None:
         self.labels = list(labels)
         self.names = names
         self.features = features
         self.coef = np.asarray(coef, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.combiner = np.asarray(combiner, dtype=np.float64)  # [a, c0, c1, c2, b]
+        # (n_labels, len(combiner)): one combiner row per theme, used instead of the shared
+        # one when present (issue 11).
+        self.theme_combiner = (None if theme_combiner is None
+                               else np.asarray(theme_combiner, dtype=np.float64))
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.terms = list(terms)
         self.term_groups = [list(g) for g in term_groups]
@@ -89,13 +99,16 @@ class ThemeModel:
         by its terms alone, and for the themes in ``prior_mask`` (those with few training
         examples, whose margins are weak) the score is the larger of the two: their terms
         speak for them, which matters on union pages, which read differently from the
-        People's Daily training text.
+        People's Daily training text. With ``theme_combiner`` each theme uses its own row
+        (same layout) instead of the shared ``combiner``.
         """
-        a, c0, c1, c2, b = self.combiner[:5]
+        # Row j of ``theme_combiner`` is theme j's combiner; the shared one broadcasts.
+        cmb = self.combiner[None, :] if self.theme_combiner is None else self.theme_combiner
+        a, c0, c1, c2, b = (cmb[:, k] for k in range(5))
         z = a * margins + c0 * lex[:, :, 0] + c1 * lex[:, :, 1] + c2 * lex[:, :, 2] + b
         proba = _sigmoid(z)
-        if self.combiner.shape[0] == 9:
-            d0, d1, d2, e = self.combiner[5:]
+        if cmb.shape[1] == 9:
+            d0, d1, d2, e = (cmb[:, k] for k in range(5, 9))
             prior = _sigmoid(d0 * lex[:, :, 0] + d1 * lex[:, :, 1] + d2 * lex[:, :, 2] + e)
             proba = np.where(self.prior_mask, np.maximum(proba, prior), proba)
         return proba
@@ -143,16 +156,25 @@ class ThemeModel:
             chosen = [j for j in np.argsort(-p, kind="stable") if p[j] >= self.thresholds[j]]
             labels = [self.labels[j] for j in chosen]
             scores = {lab: round(float(p[j]), 6) for j, lab in enumerate(self.labels)}
-            evidence = {self.labels[j]: self._explain(x, i, j, top_terms) for j in chosen}
+            title, text = items[i]
+            if not normalized:
+                title, text = normalize_text(title), normalize_text(text)
+            # Evidence is read by people: no fragments, generic words, counters or byline
+            # names (issue 11; summary.readable).
+            article = (title, text, byline_names(text)) if chosen else None
+            evidence = {self.labels[j]: self._explain(x, i, j, top_terms, article)
+                        for j in chosen}
             out.append(Prediction(labels=labels, scores=scores, evidence=evidence))
         return out
 
-    def _explain(self, x: sp.csr_matrix, row: int, label: int, k: int) -> list[list[Any]]:
+    def _explain(self, x: sp.csr_matrix, row: int, label: int, k: int,
+                 article: tuple[str, str, frozenset[str]] | None = None) -> list[list[Any]]:
         """Top terms by coef x tf-idf; a word and the same-looking char n-gram are merged.
 
         Words of two or more characters come first: a single character or a bigram that
         straddles two words (``难职`` from 困难职工) explains nothing to a reader, so such
-        n-grams only fill the list when too few words contributed.
+        n-grams only fill the list when too few words contributed. With ``article`` (its
+        normalized title, text and byline names) only terms readable there are listed.
         """
         if k <= 0:
             return []
@@ -166,20 +188,34 @@ class ThemeModel:
         weights = np.bincount(where, weights=contrib[pos], minlength=keys.shape[0])
         readable = index.lengths[keys] >= 2
         is_word = keys < len(self.features.word_vocab)
-        best = self._top(keys, weights, readable & is_word, k)
+        # A word whose own column is empty here was never cut as a word in this article: it
+        # only shows through char n-grams inside longer words (工匠 in 工匠精神), a fragment.
+        readable &= ~is_word | np.isin(keys, cols)
+        best = self._top(keys, weights, readable & is_word, k, article, True)
         if len(best) < k:
-            best += self._top(keys, weights, readable & ~is_word, k - len(best))
+            best += self._top(keys, weights, readable & ~is_word, k - len(best), article, None)
         return [[term, round(w, 4)] for term, w in best]
 
     def _top(self, keys: np.ndarray, weights: np.ndarray, mask: np.ndarray, k: int,
-             ) -> list[tuple[str, float]]:
-        """The ``k`` heaviest (term, weight) pairs under ``mask``; ties in term order."""
+             article: tuple[str, str, frozenset[str]] | None = None,
+             standalone: bool | None = None) -> list[tuple[str, float]]:
+        """The ``k`` heaviest (term, weight) pairs under ``mask`` that are readable in
+        ``article`` (when given; ``standalone``: see ``readable_in``); ties in term order."""
         idx = np.flatnonzero(mask)
-        if idx.shape[0] > k:  # only the terms that can make the top k need a Python sort
-            cutoff = -np.partition(-weights[idx], k - 1)[k - 1]
-            idx = idx[weights[idx] >= cutoff]
-        pairs = [(self.features.term(int(keys[i])), float(weights[i])) for i in idx.tolist()]
-        return sorted(pairs, key=_by_weight)[:k]
+        want = k
+        while True:
+            cand = idx
+            if idx.shape[0] > want:  # only the terms that can make the top k need a sort
+                cutoff = -np.partition(-weights[idx], want - 1)[want - 1]
+                cand = idx[weights[idx] >= cutoff]
+            pairs = sorted(((self.features.term(int(keys[i])), float(weights[i]))
+                            for i in cand.tolist()), key=_by_weight)
+            if article is not None:
+                pairs = [p for p in pairs if readable_in(p[0], *article, standalone)]
+            # Enough readable terms, or every term looked at: done; else look 4x further.
+            if len(pairs) >= k or cand.shape[0] == idx.shape[0]:
+                return pairs[:k]
+            want *= 4
 
     def word_idf(self, word: str) -> float:
         """The model's IDF of a word (largest IDF for words it never saw)."""
@@ -188,8 +224,11 @@ class ThemeModel:
     def keyword_scorer(self) -> KeywordScorer:
         """Keyword weights by this model's IDF, precomputed for its vocabulary (built once)."""
         if self._keyword_scorer is None:
+            # The feature space's method, not ``self.word_idf``: a scorer holding a bound
+            # method of the model would make a cycle that keeps every reloaded model alive
+            # until a full GC (issue 15, item 15).
             self._keyword_scorer = KeywordScorer.for_vocabulary(self.features.word_index,
-                                                                self.word_idf)
+                                                                self.features.idf_of_word)
         return self._keyword_scorer
 
     def label_names(self) -> list[dict[str, str]]:

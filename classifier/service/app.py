@@ -8,9 +8,16 @@ Behaviour (issue 6):
 - The model loads once per worker process, in the app's lifespan startup.
 - Endpoints doing CPU work are plain ``def`` functions, which FastAPI runs in its threadpool,
   so analysis never blocks the event loop.
-- Reload (SIGHUP, or ``POST /admin/reload`` from a loopback client) loads the new model fully,
-  then swaps one reference; requests in flight keep the object they started with. A failed
-  reload keeps the old model and reports the error.
+- Reload (SIGHUP, or ``POST /admin/reload`` from a loopback client with a JSON content type,
+  so no cross-site form can trigger it) loads and validates the new model fully and tries it
+  on one sentence, then swaps one reference; requests in flight keep the object they started
+  with. A failed reload keeps the old model, counts the failure and shows the reason in
+  ``/health``. With several workers, ``/admin/reload`` checks the model the same way and
+  then asks the uvicorn master (SIGHUP) to replace every worker (202).
+- Validation errors are 422 with the field named, even for values JSON cannot echo back
+  (NaN, lone surrogates); a lone surrogate in ``text``/``texts``/``title`` is refused.
+- ``/docs`` and ``/redoc`` use the Swagger UI and ReDoc files of the fastapi-offline package,
+  served from ``/docs-static``: no CDN.
 - Bodies over ``max_body_bytes`` get 413 before parsing (``BodyLimit``, a pure ASGI middleware).
 - Empty text is not an error: an article with neither title nor text is left out, so an empty
   ``text`` gives ``{"articles": []}``.
@@ -21,15 +28,29 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from starlette.staticfiles import StaticFiles
 
 from classifier.errors import ClassifierError, InputError, UsageError
 from classifier.labelling.options import LIMITS, Options
@@ -52,6 +73,10 @@ log = logging.getLogger("uvicorn.error")
 
 MODEL_ENV = "CLASSIFIER_MODEL"
 MAX_BODY_ENV = "CLASSIFIER_MAX_BODY_BYTES"
+# Set by the runner with --workers > 1: the uvicorn master's pid and the number of workers,
+# so /admin/reload can ask the master to replace every worker.
+MASTER_ENV = "CLASSIFIER_MASTER_PID"
+WORKERS_ENV = "CLASSIFIER_WORKERS"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_TEXTS = 1000
 
@@ -76,6 +101,20 @@ class _Input(BaseModel):
     keywords: int = Field(5, ge=LIMITS["keywords"][0], le=LIMITS["keywords"][1], strict=True,
                           description="Keywords per article (0: none).")
 
+    @field_validator("text", "title")
+    @classmethod
+    def _no_surrogate(cls, value: str | None) -> str | None:
+        if value is not None:
+            _refuse_surrogates(value)
+        return value
+
+    @field_validator("texts")
+    @classmethod
+    def _no_surrogates(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            _refuse_surrogates(item)
+        return value
+
     @model_validator(mode="after")
     def _one_input(self) -> _Input:
         if (self.text is None) == (self.texts is None):
@@ -95,6 +134,42 @@ class ClassifyRequest(_Input):
 
 class SummarizeRequest(_Input):
     """Body of POST /summarize."""
+
+
+def _refuse_surrogates(value: str) -> None:
+    """A lone surrogate (``"\\ud800"`` in JSON) cannot be cut into words or written as
+    UTF-8: refuse it as a validation error (422, naming the field)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"holds a lone surrogate (U+{ord(value[exc.start]):04X}) at "
+                         f"character {exc.start}; send valid Unicode text") from None
+
+
+def _echoable(value: Any) -> Any:
+    """``value`` made JSON-safe for an error message: NaN and infinities become strings, lone
+    surrogates are escaped (the 422 must not itself fail to render)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_echoable(k): _echoable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_echoable(v) for v in value]
+    return value
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse({"detail": _echoable(jsonable_encoder(errors))}, status_code=422)
+
+
+def _docs_static() -> Path:
+    """The Swagger UI and ReDoc files shipped by the fastapi-offline package."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 def is_loopback(host: str | None) -> bool:
@@ -181,13 +256,45 @@ def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
     spec = model or os.environ.get(MODEL_ENV) or "default"
     limit = max_body_bytes if max_body_bytes is not None else int(
         os.environ.get(MAX_BODY_ENV) or DEFAULT_MAX_BODY_BYTES)
-    app = FastAPI(title="classifier", lifespan=_lifespan,
+    app = FastAPI(title="classifier", lifespan=_lifespan, docs_url=None, redoc_url=None,
                   description="Theme tagging and lead summaries for Chinese trade-union news.")
     app.state.holder = holder or ModelHolder(spec)
     app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_exception_handler(ClassifierError, _library_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.mount("/docs-static", StaticFiles(directory=_docs_static()), name="docs-static")
     _routes(app)
+    _doc_routes(app)
     return app
+
+
+# The doc pages may load nothing from another host: ReDoc's bundle still links its logo on a
+# CDN, which a browser offline would try (and fail) to fetch. The pages' own start-up scripts
+# are inline; ReDoc's search runs in a blob: worker.
+_DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+             "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+             "worker-src 'self' blob:; connect-src 'self'")
+
+
+def _doc_routes(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json", title="classifier: API docs",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png")
+        page.headers["Content-Security-Policy"] = _DOCS_CSP
+        return page
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(openapi_url="/openapi.json", title="classifier: API reference",
+                              redoc_js_url="/docs-static/redoc.standalone.js",
+                              redoc_favicon_url="/docs-static/favicon.png",
+                              with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = _DOCS_CSP
+        return page
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
@@ -235,16 +342,49 @@ def _routes(app: FastAPI) -> None:
     async def health(request: Request) -> dict[str, Any]:
         return _holder(request).health()
 
-    @app.post("/admin/reload", summary="Reload the model from disk (loopback clients only)")
-    def admin_reload(request: Request) -> dict[str, Any]:
+    @app.post("/admin/reload", summary="Reload the model from disk (loopback clients only)",
+              description="Send `Content-Type: application/json` (a body is optional). With "
+                          "several workers the answer is 202: the model was checked and "
+                          "every worker is being replaced by one that loads it.")
+    def admin_reload(request: Request) -> JSONResponse:
         if not is_loopback(request.client.host if request.client else None):
             raise HTTPException(403, "model reload is only accepted from loopback clients")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            # A browser page on another site can POST a form to localhost, but cannot send
+            # a JSON content type without a CORS preflight, which this server never grants.
+            raise HTTPException(415, "send the reload request with Content-Type: "
+                                     f"application/json (got {kind or 'none'!r})")
         holder = _holder(request)
+        master = _master_pid()
         try:
-            holder.reload()
+            if master is None:
+                holder.reload()
+            else:
+                holder.check()  # validate here, then let the master replace every worker
         except ClassifierError as exc:
             log.error("reload of %s failed, still serving generation %d: %s", holder.spec,
                       holder.generation, exc)
             raise HTTPException(500, f"reload failed, still serving generation "
                                      f"{holder.generation}: {exc}") from exc
-        return {"status": "reloaded", **holder.health()}
+        if master is None:
+            return JSONResponse({**holder.health(), "status": "reloaded"})
+        workers = int(os.environ.get(WORKERS_ENV) or 0)
+        os.kill(master, signal.SIGHUP)
+        log.info("reload: model %s checked; asked the master [%d] to replace its %d workers",
+                 holder.spec, master, workers)
+        return JSONResponse({
+            **holder.health(), "status": "restarting", "workers": workers, "master_pid": master,
+            "detail": f"the model was checked; all {workers} workers are being replaced one "
+                      "by one, each loading it afresh (watch the pid and generation in "
+                      "/health); a worker whose replacement fails to start keeps serving "
+                      "the old model"}, status_code=202)
+
+
+def _master_pid() -> int | None:
+    """The uvicorn master's pid when this process is one of several workers."""
+    raw = os.environ.get(MASTER_ENV)
+    if not raw or not raw.isdigit() or int(os.environ.get(WORKERS_ENV) or 1) <= 1:
+        return None
+    pid = int(raw)
+    return pid if pid == os.getppid() else None

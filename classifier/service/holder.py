@@ -28,6 +28,15 @@ class Loaded:
     loaded_at: str
 
 
+def _try(model: ThemeModel) -> None:
+    """Classify one sentence with ``model``, as every request will (a model that loads but
+    cannot predict must never be swapped in)."""
+    from classifier.labelling.analysis import analyze
+    from classifier.text.reader import articles_from_text
+
+    analyze(articles_from_text("本报讯 职工技能大赛在广州举行。"), model)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
@@ -46,6 +55,7 @@ class ModelHolder:
         self._current: Loaded | None = Loaded(model, 1, _now()) if model is not None else None
         self.failed_reloads = 0
         self.last_error: str | None = None
+        self.last_failed_at: str | None = None
 
     @property
     def current(self) -> Loaded | None:
@@ -66,21 +76,39 @@ class ModelHolder:
         current = self._current
         return current.generation if current is not None else 0
 
-    def load(self) -> Loaded:
-        """Load the model from ``spec`` and swap it in. Raises ModelError, keeping the old one."""
+    def _load_checked(self) -> ThemeModel:
+        """The model at ``spec``, fully validated and tried on one sentence; any failure is
+        counted, kept in ``last_error`` and raised as ModelError."""
         from classifier.model.store import load_model
 
-        with self._lock:
-            try:
-                model = load_model(self.spec)
-            except ClassifierError as exc:
-                self.failed_reloads += 1
-                self.last_error = str(exc)
+        try:
+            model = load_model(self.spec)
+            _try(model)
+        except Exception as exc:  # whatever the cause, the old model must keep serving
+            self.failed_reloads += 1
+            self.last_error = str(exc) if isinstance(exc, ClassifierError) else (
+                f"the model at {self.spec} fails on a test sentence: {exc!r}")
+            self.last_failed_at = _now()
+            if isinstance(exc, ModelError):
                 raise
+            raise ModelError(self.last_error) from exc
+        return model
+
+    def load(self) -> Loaded:
+        """Load the model from ``spec`` and swap it in. Raises ModelError, keeping the old one."""
+        with self._lock:
+            model = self._load_checked()
             new = Loaded(model, self.generation + 1, _now())
             self._current = new  # the one atomic swap
             self.last_error = None
             return new
+
+    def check(self) -> None:
+        """Validate the model at ``spec`` as a reload would, without swapping it in (used
+        before asking a multi-worker master to replace its workers)."""
+        with self._lock:
+            self._load_checked()
+            self.last_error = None
 
     reload = load
 
@@ -105,5 +133,6 @@ class ModelHolder:
             "loaded_at": current.loaded_at if current is not None else None,
             "failed_reloads": self.failed_reloads,
             "last_error": self.last_error,
+            "last_failed_at": self.last_failed_at,
             "pid": os.getpid(),
         }

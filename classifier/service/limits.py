@@ -1,12 +1,65 @@
-"""Request limits of the HTTP service: the body-size middleware (413 before parsing)."""
+"""Request limits of the HTTP service: body size (413 before parsing) and time.
+
+Slow clients (issue 15, item 16): uvicorn times out idle keep-alive connections but not a
+client that sends its request slowly. ``HeaderTimeoutProtocol`` closes a connection whose
+request line and headers are not complete ``HEADER_TIMEOUT`` seconds after it opened (or
+after its previous response); ``BodyLimit`` answers 408 when the body stalls for
+``BODY_TIMEOUT`` seconds between two reads.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import h11
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["BodyLimit", "BodyTooLarge"]
+__all__ = ["BODY_TIMEOUT", "HEADER_TIMEOUT", "BodyLimit", "BodyTimeout", "BodyTooLarge",
+           "HeaderTimeoutProtocol"]
+
+# Seconds a client gets to send a request's headers, and between two pieces of its body;
+# generous for any real client on a slow link, short enough that idle sockets cannot pile up.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, plus a deadline for each request's headers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()  # the next request on this connection gets its own
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._header_timeout)
+
+    def _header_timeout(self) -> None:
+        # IDLE: the request line and headers are not complete (once they are, h11 moves on to
+        # SEND_BODY or DONE and the request is the app's to time out).
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.logger.info("closing a connection whose request headers took over %.0f s",
+                             HEADER_TIMEOUT)
+            self.transport.close()
 
 
 class BodyTooLarge(HTTPException):
@@ -18,8 +71,16 @@ class BodyTooLarge(HTTPException):
                               "--max-body-bytes")
 
 
+class BodyTimeout(HTTPException):
+    """A request body that stalled (HTTP 408)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the request body stalled for {seconds:.0f} s; send it at once")
+
+
 class BodyLimit:
-    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, before anything parses them.
+    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, before anything parses them,
+    and 408 for a body that stalls for ``BODY_TIMEOUT`` seconds.
 
     A declared Content-Length over the limit is refused without reading the body; otherwise
     ``receive`` is wrapped to count the bytes as they arrive (chunked bodies included) and
@@ -44,10 +105,17 @@ class BodyLimit:
             return
         seen = 0
         started = False
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # after the body, receive() waits for a disconnect: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), BODY_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise BodyTimeout(BODY_TIMEOUT) from None
+            body_done = not message.get("more_body", False)
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
@@ -62,7 +130,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodyTimeout) as exc:
             # Normally FastAPI turns it into the 413 response itself; this covers readers of
             # the body outside FastAPI's request parsing.
             if started:

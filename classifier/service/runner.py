@@ -5,7 +5,19 @@ Signals (see docs/SERVE_BENCH.md for the multi-worker story):
 - SIGHUP to a worker process reloads its model in place (installed in the app's lifespan with
   ``loop.add_signal_handler``, beside uvicorn's own SIGINT/SIGTERM handlers). With
   ``workers > 1`` the uvicorn master handles SIGHUP itself by replacing its workers one at a
-  time, each new worker loading the model afresh.
+  time, each new worker loading the model afresh; ``POST /admin/reload`` to any worker checks
+  the model and sends that SIGHUP to the master. A new worker has ``WORKER_START_TIMEOUT``
+  seconds to load the model (uvicorn's default, 5 s, is too short on a busy machine: the
+  restart was abandoned and the old workers kept serving, issue 15, item 28).
+- Keep-alive connections to a worker being replaced: a request in progress is answered (with
+  ``Connection: close``); an idle connection is closed. A request a client sends on such a
+  connection at the very moment it closes fails without any answer (connection reset, broken
+  pipe, "server disconnected without sending a response"): it was not processed, and every
+  endpoint is safe to send again, so clients retry such a request once on a new connection
+  (README, "Reloading"; tested in tests/test_hardening_service.py).
+- Slow clients: request headers must arrive within ``limits.HEADER_TIMEOUT`` seconds, body
+  pieces within ``limits.BODY_TIMEOUT`` of each other (408); idle keep-alive connections close
+  after 5 s.
 - SIGTERM/SIGINT: uvicorn finishes requests in flight and stops; ``run_server`` then returns
   normally, so ``classifier serve`` exits with code 0.
 """
@@ -19,12 +31,14 @@ from types import FrameType
 from typing import Any
 
 from classifier.errors import OptionError, ServiceError
-from classifier.service.app import MAX_BODY_ENV, MODEL_ENV, create_app
+from classifier.service.app import MASTER_ENV, MAX_BODY_ENV, MODEL_ENV, WORKERS_ENV, create_app
 from classifier.service.holder import ModelHolder
+from classifier.service.limits import HeaderTimeoutProtocol
 
-__all__ = ["run_server"]
+__all__ = ["WORKER_START_TIMEOUT", "run_server"]
 
 log = logging.getLogger("uvicorn.error")
+WORKER_START_TIMEOUT = 120  # seconds for a new worker to load the model and warm up
 
 
 def _quiet_exit(sig: int, frame: FrameType | None) -> None:
@@ -55,8 +69,12 @@ def run_server(*, host: str = "127.0.0.1", port: int = 8000, model: str = "defau
     loaded = load_model(model)  # fail fast, with the model's own error message
     os.environ[MODEL_ENV] = model
     os.environ[MAX_BODY_ENV] = str(max_body_bytes)
+    os.environ[WORKERS_ENV] = str(workers)
+    os.environ[MASTER_ENV] = str(os.getpid())
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level,
-                              "ws": "none", "lifespan": "on", "timeout_graceful_shutdown": 30}
+                              "ws": "none", "lifespan": "on", "timeout_graceful_shutdown": 30,
+                              "http": HeaderTimeoutProtocol, "timeout_keep_alive": 5,
+                              "timeout_worker_healthcheck": WORKER_START_TIMEOUT}
     saved = {sig: signal.signal(sig, _quiet_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if workers == 1:

@@ -1,26 +1,28 @@
 """Top-k keywords of an article by TF-IDF (issue 4).
 
 Words come from ``classifier.features.wordcounts`` (``tokens.words`` of normalized text). A
-word counts when it is not a stop word (the curated ``data/stopwords.txt``), has at least two
-characters and is not a bare number (``2020``, ``3.5%``, ``2020年``, ``12月``). Its score is term
-frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when given and flat
-(pure term frequency) otherwise; a word that also occurs in the title counts ``TITLE_BOOST``
-times as much, since the headline names the topic. Ties go to the word seen first, so results
-are deterministic. ``keywords_many`` picks the keywords of a whole batch in array operations.
+word counts when a person can read it as a topic (``summary.readable.is_readable_term``,
+issue 11): at least two characters, not a stop word (the curated ``data/stopwords.txt``), not
+a number or counter (``2020``, ``2020年``, ``九届``, ``余份``), not a two-character non-word
+(``递员``); and not one of the article's byline names (``张三`` of ``（记者张三）``). Its
+score is term frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when
+given and flat (pure term frequency) otherwise; a word that also occurs in the title counts
+``TITLE_BOOST`` times as much, since the headline names the topic. Ties go to the word seen
+first, so results are deterministic. ``keywords_many`` picks the keywords of a whole batch in
+array operations.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
-from importlib import resources
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import repeat
 
 import numpy as np
 
 from classifier.errors import OptionError
 from classifier.features.wordcounts import WordTable, count_words
+from classifier.summary.readable import byline_names, is_readable_term, stopwords
 from classifier.text.normalize import normalize_text
 
 __all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "keywords_many",
@@ -28,23 +30,13 @@ __all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "keywords
 
 TITLE_BOOST = 2.0
 _MEMO_WORDS = 200_000  # words a scorer learns beyond its vocabulary (~20 MB at most)
-# Numbers with an optional unit or date suffix carry no topic: 2020, 3.5%, 2020年, 第3, 12月.
-_NUMBER = re.compile(r"^第?[\d.,%‰+\-]+(?:[年月日号时分秒万亿千百十元个名人次届期岁倍吨]+)?$")
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """The packaged stop-word list (loaded once, on first use)."""
-    text = resources.files("classifier").joinpath("data/stopwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
-
-
-@lru_cache(maxsize=1 << 16)
 def is_candidate(word: str) -> bool:
-    """Whether ``word`` may be a keyword: two characters or more, no stop word, no number."""
-    return len(word) >= 2 and word not in stopwords() and not _NUMBER.match(word)
+    """Whether ``word`` may be a keyword: a term a person can read on its own
+    (``summary.readable.is_readable_term``: two characters or more, no stop word, number,
+    counter or two-character non-word). Cached per word."""
+    return is_readable_term(word)
 
 
 class KeywordScorer:
@@ -105,10 +97,22 @@ class KeywordScorer:
             weights[i] = self.weight(table.keys[i])
         return weights
 
-    def top_many(self, table: WordTable, k: int) -> list[list[str]]:
-        """The ``k`` best words of every article of ``table``, best first (lowercased)."""
+    def top_many(self, table: WordTable, k: int,
+                 exclude: Sequence[Collection[str]] | None = None) -> list[list[str]]:
+        """The ``k`` best words of every article of ``table``, best first (lowercased).
+
+        ``exclude`` holds, per article, words that must not be chosen there (its byline
+        names).
+        """
         score = table.counts * self._weights(table)
         score[table.title > 0] *= TITLE_BOOST  # the headline names the topic
+        for row, words in enumerate(exclude or ()):
+            lo, hi = int(table.starts[row]), int(table.starts[row + 1])
+            for word in words:
+                try:  # a C-level search of the article's few hundred distinct words
+                    score[table.keys.index(word.lower(), lo, hi)] = 0.0
+                except ValueError:
+                    continue
         rows = table.rows()
         # By article, then best first; lexsort is stable, so ties go to the word seen first
         # (title words, then the body's order).
@@ -147,13 +151,16 @@ def keywords(
 def keywords_many(table: WordTable, articles: Sequence[tuple[str, str]], *, k: int,
                   scorer: KeywordScorer) -> list[list[str]]:
     """Keywords of many articles at once: ``table`` holds the words of the normalized
-    (title, text) ``articles``; ``scorer`` is e.g. ``ThemeModel.keyword_scorer()``."""
+    (title, text) ``articles``; ``scorer`` is e.g. ``ThemeModel.keyword_scorer()``. The
+    reporters an article names (``byline_names``) are never its keywords."""
     if k < 0:
         raise OptionError(f"keywords: k must be 0 or more, got {k}")
     if k == 0:  # no keywords asked for: nothing to rank
         return [[] for _ in articles]
+    names = [byline_names(text) for _, text in articles]
     return [[_as_written(w, title, text) for w in chosen]
-            for chosen, (title, text) in zip(scorer.top_many(table, k), articles, strict=True)]
+            for chosen, (title, text) in zip(scorer.top_many(table, k, names), articles,
+                                             strict=True)]
 
 
 def _as_written(word: str, *texts: str) -> str:

@@ -37,12 +37,15 @@ from classifier.text.splitter import split_articles
 
 __all__ = [
     "HEAD_BYTES",
+    "STDIN_FORMATS",
     "JsonlFile",
     "RawLine",
     "article_from_record",
     "is_jsonl",
+    "looks_like_jsonl",
     "parse_line",
     "sniff_encoding",
+    "text_lines",
 ]
 
 # Bytes read to decide a file's encoding: enough for the detector, cheap for any file.
@@ -170,6 +173,29 @@ def _wide_lines(fh: BinaryIO, codec: str, max_bytes: int) -> Iterator[RawLine]:
             size += len(line.encode("utf-8", "surrogatepass"))
         yield RawLine(number, None, size)
     text.detach()  # the caller closes the file
+
+
+STDIN_FORMATS = ("auto", "text", "jsonl")
+
+
+def looks_like_jsonl(text: str) -> bool:
+    """Whether a text (standard input) reads as JSONL: its first non-blank line is a JSON
+    object with a string ``"text"``. A page of news never starts like that."""
+    for line in text.split("\n", 64)[:64]:
+        if line.strip():
+            try:
+                first = json.loads(line)
+            except (ValueError, RecursionError):
+                return False
+            return isinstance(first, dict) and isinstance(first.get("text"), str)
+    return False
+
+
+def text_lines(text: str, max_bytes: int) -> Iterator[RawLine]:
+    """The lines of an already decoded text (standard input read as JSONL), as UTF-8."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        data = line.encode("utf-8", "surrogatepass")
+        yield RawLine(number, data if len(data) <= max_bytes else None, len(data))
 
 
 def parse_line(raw: RawLine, *, source: str, encoding: str, max_bytes: int) -> Article | Failure:

@@ -8,13 +8,21 @@ user hands over into ``Article`` objects. Unreadable inputs (and bad JSONL lines
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from classifier.errors import InputError
+from classifier.errors import InputError, OptionError
 from classifier.text.article import Article, Dropped, Failure
 from classifier.text.decode import DEFAULT_MAX_BYTES, Decoded, read_path, read_stdin
-from classifier.text.jsonl import JsonlFile, is_jsonl, parse_line
+from classifier.text.jsonl import (
+    STDIN_FORMATS,
+    JsonlFile,
+    is_jsonl,
+    looks_like_jsonl,
+    parse_line,
+    text_lines,
+)
 from classifier.text.splitter import split_articles
 
 __all__ = [
@@ -24,9 +32,33 @@ __all__ = [
     "read_articles",
     "read_input",
     "read_jsonl",
+    "stdin_is_jsonl",
+    "stdin_jsonl",
 ]
 
 STDIN = "-"
+log = logging.getLogger(__name__)
+
+
+def stdin_is_jsonl(decoded: Decoded, stdin_format: str) -> bool:
+    """Whether standard input is read as JSONL (``auto``: when it looks like it); says so."""
+    if stdin_format not in STDIN_FORMATS:
+        raise OptionError(f"stdin_format must be one of {', '.join(STDIN_FORMATS)}, got "
+                          f"{stdin_format!r}")
+    if stdin_format != "auto":
+        return stdin_format == "jsonl"
+    found = looks_like_jsonl(decoded.text)
+    log.info("reading standard input as %s; pass --stdin-format %s to read it as %s",
+             *(("JSONL (one record per line)", "text", "one page") if found
+               else ("one page of text", "jsonl", "JSONL")))
+    return found
+
+
+def stdin_jsonl(decoded: Decoded, max_bytes: int) -> Iterator[Article | Failure]:
+    """Articles of standard input read as JSONL, one per non-blank line."""
+    for raw in text_lines(decoded.text, max_bytes):
+        if not raw.blank:
+            yield parse_line(raw, source=decoded.source, encoding="utf-8", max_bytes=max_bytes)
 
 
 def articles_from_text(text: str, *, source: str = "<text>", split: bool = True) -> list[Article]:
@@ -69,11 +101,13 @@ def read_jsonl(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Art
 
 
 def read_articles(
-    inputs: Iterable[str], *, split: bool = True, max_bytes: int = DEFAULT_MAX_BYTES
+    inputs: Iterable[str], *, split: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin_format: str = "auto",
 ) -> Iterator[Article | Failure]:
     """Articles of every input in order; an unreadable input yields one ``Failure``.
 
-    ``max_bytes`` limits each text file, and each line of a JSONL file.
+    ``max_bytes`` limits each text file, and each line of a JSONL file. Standard input (``-``)
+    is one page of text, or JSONL (``stdin_format``: ``auto`` detects it).
     """
     for name in inputs:
         if name != STDIN and is_jsonl(name):
@@ -83,5 +117,8 @@ def read_articles(
             decoded = read_input(name, max_bytes=max_bytes)
         except InputError as exc:
             yield Failure(name, str(exc))
+            continue
+        if name == STDIN and stdin_is_jsonl(decoded, stdin_format):
+            yield from stdin_jsonl(decoded, max_bytes)
             continue
         yield from articles_from_decoded(decoded, split=split)

@@ -16,7 +16,7 @@ import csv
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,32 @@ class Example:
     labels: tuple[str, ...]
 
 
+def _text(value: Any, where: str, field: str) -> str:
+    """A string field; a lone surrogate (``"\\ud800"`` in JSON) is refused here, since no
+    UTF-8 output and no tokenizer can carry it."""
+    if not isinstance(value, str):
+        raise DataError(f"{where}: {field!r} must be a string, got {_shown(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataError(f"{where}: {field!r} holds a lone surrogate "
+                        f"({value[exc.start]!r}) at character {exc.start}: fix the data"
+                        ) from None
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _labels(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DataError(f"{where}: labels must be a list of strings, got {value!r}")
-    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+        raise DataError(f"{where}: labels must be a list of strings, got {_shown(value)}")
+    return tuple(dict.fromkeys(v.strip() for v in (_text(v, where, "labels") for v in value)
+                               if v.strip()))
 
 
 def _record(obj: Any, where: str, default_id: str) -> Example:
@@ -53,17 +73,19 @@ def _record(obj: Any, where: str, default_id: str) -> Example:
     text = obj.get("text")
     if not isinstance(text, str):
         raise DataError(f"{where}: missing or non-string 'text'")
+    _text(text, where, "text")
     if "labels" in obj:
         labels = _labels(obj["labels"], where)
     elif "label" in obj:  # doccano
         labels = _labels(obj["label"], where)
     else:
         raise DataError(f"{where}: no 'labels' (or doccano 'label') field")
-    title = obj.get("title") or ""
-    if not isinstance(title, str):
-        raise DataError(f"{where}: 'title' must be a string")
+    title = _text(obj.get("title") or "", where, "title")
     rid = obj.get("id")
-    return Example(str(rid) if rid not in (None, "") else default_id, title, text, labels)
+    if not isinstance(rid, (str, int, type(None))) or isinstance(rid, bool):
+        raise DataError(f"{where}: 'id' must be a string or an integer, got {_shown(rid)}")
+    rid = _text(str(rid), where, "id") if rid not in (None, "") else default_id
+    return Example(rid, title, text, labels)
 
 
 def _studio_task(task: Any, where: str, default_id: str) -> Example:
@@ -73,15 +95,27 @@ def _studio_task(task: Any, where: str, default_id: str) -> Example:
     text = data.get("text")
     if not isinstance(text, str):
         raise DataError(f"{where}: task data has no string 'text'")
-    choices: list[str] = []
-    for ann in task.get("annotations") or []:
-        for res in (ann or {}).get("result") or []:
+    _text(text, where, "text")
+    choices: list[Any] = []
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list):
+        raise DataError(f"{where}: 'annotations' must be a list, got {_shown(annotations)}")
+    for i, ann in enumerate(annotations):
+        if not isinstance(ann, dict) or not isinstance(ann.get("result") or [], list):
+            raise DataError(f"{where}: annotations[{i}] must be an object with a 'result' "
+                            f"list, got {_shown(ann)}")
+        for res in ann.get("result") or []:
             if isinstance(res, dict) and res.get("type") == "choices":
-                choices.extend((res.get("value") or {}).get("choices") or [])
+                value = res.get("value") or {}
+                found = value.get("choices") if isinstance(value, dict) else None
+                if not isinstance(found, list):
+                    raise DataError(f"{where}: annotations[{i}]: a 'choices' result needs "
+                                    f"value.choices, a list, got {_shown(value)}")
+                choices.extend(found)
     rid = data.get("id", task.get("id"))
     title = data.get("title") or ""
-    return Example(str(rid) if rid not in (None, "") else default_id, str(title), text,
-                   _labels(choices, where))
+    return Example(str(rid) if rid not in (None, "") else default_id,
+                   _text(str(title), where, "title"), text, _labels(choices, where))
 
 
 def _collect(rows: Iterable[tuple[str, Any]], parse: Callable[[Any, str], Example],
@@ -103,7 +137,11 @@ def _jsonl_row(line: str, where: str) -> Example:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{where}: invalid JSON ({exc.msg})") from exc
+        raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{where}: invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer over Python's digit limit
+        raise DataError(f"{where}: invalid JSON ({exc})") from None
     return _record(obj, where, where)
 
 
@@ -115,7 +153,7 @@ def _csv_row(row: dict[str | None, Any], where: str) -> Example:
     text, labels = row.get("text"), row.get("labels")
     if text is None or labels is None or None in row:
         raise DataError(f"{where}: wrong number of columns")
-    return Example(row.get("id") or where, row.get("title") or "", text,
+    return Example(row.get("id") or where, row.get("title") or "", _text(text, where, "text"),
                    _labels(_SPLIT.split(labels), where))
 
 
@@ -128,8 +166,10 @@ def _read_jsonl(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
 def _read_studio(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
     try:
         tasks = json.loads(path.read_text("utf-8-sig"))
+    except RecursionError:
+        raise DataError(f"{path}: invalid JSON (nested too deeply)") from None
     except ValueError as exc:
-        raise DataError(f"{path}: invalid JSON ({exc})") from exc
+        raise DataError(f"{path}: invalid JSON ({exc})") from None
     if not isinstance(tasks, list):
         raise DataError(f"{path}: a Label Studio export is a JSON list of tasks")
     rows = ((f"{path}:task {i}", task) for i, task in enumerate(tasks, 1))
@@ -142,14 +182,35 @@ def _read_csv(path: Path, skip_bad: bool) -> tuple[list[Example], int]:
         fields = reader.fieldnames or []
         if "text" not in fields or "labels" not in fields:
             raise DataError(f"{path}:1: CSV needs 'text' and 'labels' columns, has {fields}")
+        return _collect(_csv_rows(reader, path, skip_bad), _csv_row, skip_bad)
+
+
+def _csv_rows(reader: csv.DictReader[str], path: Path, skip_bad: bool,
+              ) -> Iterator[tuple[str, Any]]:
+    """(where, row) of each CSV row; a row the csv module cannot read (a field over its
+    131,072-character limit) raises DataError or, with ``skip_bad``, yields an unparseable
+    placeholder that ``_collect`` counts as skipped."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            where = f"{path}:{reader.line_num + 1}"
+            if not skip_bad:
+                raise DataError(f"{where}: unreadable CSV row ({exc})") from None
+            yield where, {}
+            continue
         # line_num is read as each row is produced, so it names that row's line.
-        rows = ((f"{path}:{reader.line_num}", row) for row in reader)
-        return _collect(rows, _csv_row, skip_bad)
+        yield f"{path}:{reader.line_num}", row
 
 
 def read_examples(path: str | Path, *, skip_bad: bool = False) -> tuple[list[Example], int]:
     """(examples, number of skipped bad rows) of one data file, format auto-detected."""
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"{p} is a folder: give the labelled data files themselves (JSONL, "
+                        "Label Studio JSON or CSV)")
     if not p.is_file():
         raise DataError(f"{p}: no such data file")
     try:
@@ -164,6 +225,8 @@ def read_examples(path: str | Path, *, skip_bad: bool = False) -> tuple[list[Exa
                 result = _read_jsonl(p, skip_bad)
     except UnicodeDecodeError as exc:
         raise DataError(f"{p}: not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read ({exc.strerror or exc})") from None
     if result[1]:
         log.warning("%s: skipped %d bad rows", p, result[1])
     return result

@@ -19,6 +19,7 @@ __all__ = [
     "fit_combiner",
     "fit_linear",
     "fit_term_prior",
+    "fit_theme_combiners",
     "idf_of",
     "nb_ratios",
 ]
@@ -95,13 +96,27 @@ def idf_of(counts: sp.csr_matrix) -> np.ndarray:
 
 
 def fit_linear(x: sp.csr_matrix, y: np.ndarray, weights: np.ndarray, *, estimator: str,
-               c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """One-vs-rest (coef (L, F), intercept (L)) with balanced class weights."""
+               c: float, seed: int, judged: np.ndarray | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest (coef (L, F), intercept (L)) with balanced class weights.
+
+    ``judged`` (n, L) bool: label j is fitted on the rows judged for it only, so examples
+    that were never judged for a theme (a theme new to a ``--base`` model) are not its
+    negatives.
+    """
     n_labels = y.shape[1]
     coef = np.zeros((n_labels, x.shape[1]), dtype=np.float64)
     intercept = np.full(n_labels, -5.0)
+    all_rows = x
+    all_w = weights
     for j in range(n_labels):
+        x, weights = all_rows, all_w
         yj = y[:, j].astype(int)
+        if judged is not None and not judged[:, j].all():
+            rows = np.flatnonzero(judged[:, j])
+            x, weights, yj = all_rows[rows], all_w[rows], yj[rows]
+        if yj.shape[0] == 0:
+            continue
         if yj.min() == yj.max():  # a label never (or always) present: constant score
             intercept[j] = 5.0 if yj[0] else -5.0
             continue
@@ -139,8 +154,52 @@ def nb_ratios(x: sp.csr_matrix, yj: np.ndarray, weights: np.ndarray,
     return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
 
 
+def _logistic_loss(theta: np.ndarray, z: np.ndarray, y: np.ndarray, w: np.ndarray,
+                   theta0: np.ndarray, lam: float) -> tuple[float, np.ndarray]:
+    """Weighted log-loss of sigmoid(z @ theta) plus lam/2 * ||theta - theta0||^2, and its
+    gradient."""
+    s = z @ theta
+    loss = float(np.sum(w * (np.logaddexp(0.0, s) - y * s)))
+    p = 1.0 / (1.0 + np.exp(-np.clip(s, -50.0, 50.0)))
+    grad = z.T @ (w * (p - y))
+    d = theta - theta0
+    return loss + 0.5 * lam * float(d @ d), grad + lam * d
+
+
+def fit_theme_combiners(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
+                        pooled: np.ndarray, *, shrink: float, use_lexicon: bool,
+                        weights: np.ndarray | None = None,
+                        judged: np.ndarray | None = None) -> np.ndarray:
+    """Per-theme [a, c0, c1, c2, b] (L, 5), each shrunk toward the pooled combiner.
+
+    Theme j minimizes its weighted log-loss on out-of-fold margins and term evidence plus
+    ``shrink``/2 * ||theta_j - pooled||^2: a theme with few examples stays near the pooled
+    weights (its terms keep speaking for it), a theme with many examples and term evidence
+    that misleads moves away. No switch by example count (issue 11).
+    """
+    from scipy.optimize import minimize
+
+    n, n_labels = y.shape
+    w = np.ones(n) if weights is None else weights
+    out = np.tile(pooled[:5], (n_labels, 1))
+    cols = [0, 1, 2, 3, 4] if use_lexicon else [0, 4]
+    for j in range(n_labels):
+        rows = np.arange(n) if judged is None else np.flatnonzero(judged[:, j])
+        if rows.shape[0] == 0:
+            continue
+        z = np.column_stack([margins[rows, j], lex[rows, j, :], np.ones(rows.shape[0])])
+        z = z[:, cols]
+        theta0 = pooled[:5][cols]
+        res = minimize(_logistic_loss, theta0, args=(z, y[rows, j].astype(np.float64),
+                                                       w[rows], theta0, shrink),
+                       jac=True, method="L-BFGS-B")
+        out[j, cols] = res.x
+    return out
+
+
 def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
-                 use_lexicon: bool) -> np.ndarray:
+                 use_lexicon: bool, weights: np.ndarray | None = None,
+                 judged: np.ndarray | None = None) -> np.ndarray:
     """Shared [a, c0, c1, c2, b] of sigmoid(a*m + c.lex + b), fitted on out-of-fold margins
     pooled over all labels (Platt scaling with term evidence)."""
     feats = [margins.reshape(-1, 1)]
@@ -148,20 +207,29 @@ def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
         feats.append(lex.reshape(-1, 3))
     z = np.hstack(feats)
     yy = y.reshape(-1).astype(int)
-    if yy.min() == yy.max():
+    sw = np.repeat(np.ones(y.shape[0]) if weights is None else weights, y.shape[1])
+    if judged is not None:
+        keep = judged.reshape(-1)
+        z, yy, sw = z[keep], yy[keep], sw[keep]
+    if yy.shape[0] == 0 or yy.min() == yy.max():
         return np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
-    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy)
+    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy, sample_weight=sw)
     w = lr.coef_[0]
     c = w[1:4] if use_lexicon else np.zeros(3)
     return np.asarray([w[0], *c, lr.intercept_[0]])
 
 
-def fit_term_prior(lex: np.ndarray, y: np.ndarray) -> np.ndarray:
+def fit_term_prior(lex: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
+                   judged: np.ndarray | None = None) -> np.ndarray:
     """Shared [d0, d1, d2, e] of sigmoid(d . lex + e): how likely a theme is from its taxonomy
     terms alone, pooled over all themes so that rare themes get a calibrated prior."""
     z = lex.reshape(-1, 3)
     yy = y.reshape(-1).astype(int)
-    if yy.min() == yy.max():
+    sw = np.repeat(np.ones(y.shape[0]) if weights is None else weights, y.shape[1])
+    if judged is not None:
+        keep = judged.reshape(-1)
+        z, yy, sw = z[keep], yy[keep], sw[keep]
+    if yy.shape[0] == 0 or yy.min() == yy.max():
         return np.asarray([0.0, 0.0, 0.0, -50.0])
-    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy)
+    lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy, sample_weight=sw)
     return np.asarray([*lr.coef_[0], lr.intercept_[0]])

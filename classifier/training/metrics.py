@@ -44,27 +44,39 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str],
     return out
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray, lo: float = 0.05, hi: float = 0.95) -> float:
-    """The threshold in [lo, hi] that maximizes F1 of ``p >= t`` (ties: the middle one)."""
+def best_threshold(y: np.ndarray, p: np.ndarray, lo: float = 0.05, hi: float = 0.95,
+                   weights: np.ndarray | None = None) -> float:
+    """The threshold in [lo, hi] that maximizes (weighted) F1 of ``p >= t`` (ties: the
+    middle one)."""
     grid = np.round(np.arange(lo, hi + 1e-9, 0.01), 2)
     y = y.astype(bool)
+    w = np.ones(y.shape[0]) if weights is None else weights
     f1s = []
     for t in grid:
         pred = p >= t
-        f1s.append(_prf((y & pred).sum(), (~y & pred).sum(), (y & ~pred).sum())[2])
+        f1s.append(_prf(w[y & pred].sum(), w[~y & pred].sum(), w[y & ~pred].sum())[2])
     arr = np.asarray(f1s)
     best = np.flatnonzero(arr >= arr.max() - 1e-12)
     return float(grid[best[len(best) // 2]])
 
 
-def tune_thresholds(y: np.ndarray, p: np.ndarray, min_positive: int = 5) -> np.ndarray:
+def tune_thresholds(y: np.ndarray, p: np.ndarray, min_positive: int = 5,
+                    weights: np.ndarray | None = None,
+                    judged: np.ndarray | None = None) -> np.ndarray:
     """Per-label F1-optimal thresholds; labels with fewer than ``min_positive`` positives get
-    the threshold that is best for all labels pooled (too few examples to tune their own)."""
-    pooled = best_threshold(y.ravel(), p.ravel())
+    the threshold that is best for all labels pooled (too few examples to tune their own).
+
+    ``weights`` (per row) weigh each example's hits and misses; ``judged`` (rows, labels) keeps
+    only the rows judged for a label."""
+    w = np.ones(y.shape[0]) if weights is None else weights
+    ok = np.ones(y.shape, dtype=bool) if judged is None else judged.astype(bool)
+    wide = np.broadcast_to(w[:, None], y.shape)
+    pooled = best_threshold(y[ok], p[ok], weights=wide[ok])
     out = np.full(y.shape[1], pooled)
     for j in range(y.shape[1]):
-        if y[:, j].sum() >= min_positive:
-            out[j] = best_threshold(y[:, j], p[:, j])
+        rows = ok[:, j]
+        if y[rows, j].sum() >= min_positive:
+            out[j] = best_threshold(y[rows, j], p[rows, j], weights=w[rows])
     return out
 
 

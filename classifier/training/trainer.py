@@ -27,7 +27,7 @@ from classifier.errors import DataError, OptionError
 from classifier.features.lexicon import lexicon_counts
 from classifier.features.lexicon import lexicon_features as _lexfeat
 from classifier.features.space import FeatureSettings, FeatureSpace, compose
-from classifier.model.store import StoredExamples, load_examples, save_model
+from classifier.model.store import StoredExamples, check_output_dir, load_examples, save_model
 from classifier.model.taxonomy import Taxonomy, load_taxonomy
 from classifier.model.theme_model import ThemeModel
 from classifier.training.datasets import Example, read_examples
@@ -38,20 +38,27 @@ from classifier.training.fitting import (
     fit_combiner,
     fit_linear,
     fit_term_prior,
+    fit_theme_combiners,
     idf_of,
 )
 from classifier.training.metrics import make_folds, report, tune_thresholds
 
-__all__ = ["PRIOR_MAX_EXAMPLES", "PSEUDO_WEIGHT", "TrainSettings", "train"]
+__all__ = ["COMBINERS", "PRIOR_MAX_EXAMPLES", "PSEUDO_WEIGHT", "TrainSettings", "calibrate_model",
+           "calibrated", "train"]
 
 log = logging.getLogger(__name__)
 PSEUDO_WEIGHT = 1.0
 # Themes with fewer real examples than this get the taxonomy term prior (model.combine).
-# Chosen by 5-fold CV on the People's Daily labels (micro/macro-F1): no prior 0.757/0.554;
-# prior on every theme 0.728/0.602, on themes under 40 examples 0.739/0.607, under 20
-# 0.749/0.622, under 10 0.757/0.636. Where a theme has enough examples, its model score is
-# better calibrated than the pooled term prior.
-PRIOR_MAX_EXAMPLES = 10
+# Issue 3 chose 10 on the People's Daily labels alone. Issue 11 (People's Daily + union_press,
+# per-theme combiner, fixed holdouts, docs/CLASSIFIER.md): under 10 -> PD holdout 0.802/0.792,
+# union_press holdout 0.768/0.763, seeds 0.805/0.797, web union news 0.646/0.653; under 30 ->
+# 0.806/0.796, 0.761/0.739, 0.810/0.806, 0.667/0.654; every theme 0.798/0.782, 0.711/0.705,
+# 0.815/0.810 (shrink 10). Under 10, union_building (17) and workers_culture (10) would lose
+# their terms on union pages, where their recall is the big miss. A per-theme prior strength
+# fitted instead of this count (max(model, prior + delta_j), delta_j shrunk to 0) measured
+# worse: 0.756/0.701, 0.763/0.752, 0.805/0.772, 0.609/0.632.
+PRIOR_MAX_EXAMPLES = 30
+COMBINERS = ("theme", "pooled")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,13 @@ class TrainSettings:
     TF-IDF settings; ``use_lexicon`` whether taxonomy terms are evidence; ``pseudo_weight``
     the sample weight of each theme's pseudo-document; ``term_prior`` whether themes with few
     examples may fire on their terms alone.
+
+    Issue 11: ``combiner`` ``"theme"`` fits one score/term-evidence combiner per theme, shrunk
+    toward the pooled one by ``shrink`` (an L2 pull; larger = closer to pooled), ``"pooled"``
+    shares one; ``calibrate`` shifts each theme's score so that its tuned threshold becomes
+    0.5 (scores comparable across themes; decisions unchanged); ``desk_weight`` is the
+    training weight of the new examples when retraining on a ``--base`` model's examples
+    (which keep their stored weight).
     """
 
     cv: int = 5
@@ -73,6 +87,10 @@ class TrainSettings:
     use_lexicon: bool = True
     pseudo_weight: float = PSEUDO_WEIGHT
     term_prior: bool = True
+    combiner: str = "theme"
+    shrink: float = 3.0
+    calibrate: bool = True
+    desk_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if isinstance(self.cv, bool) or not isinstance(self.cv, int) or self.cv == 1 \
@@ -86,6 +104,16 @@ class TrainSettings:
             raise OptionError(f"C must be > 0, got {self.c!r}")
         if not self.pseudo_weight >= 0:
             raise OptionError(f"pseudo_weight must be >= 0, got {self.pseudo_weight!r}")
+        if self.combiner not in COMBINERS:
+            raise OptionError(f"combiner must be one of {', '.join(COMBINERS)}, got "
+                              f"{self.combiner!r}")
+        if not (self.shrink > 0 and np.isfinite(self.shrink)):
+            raise OptionError(f"shrink must be a finite number > 0, got {self.shrink!r}")
+        # A weight of 0 would silently drop the examples; above 1000 one example outweighs
+        # any base model's whole training set.
+        if not 0 < self.desk_weight <= 1000:
+            raise OptionError(f"desk_weight must be > 0 and <= 1000 (1 = as much as a base "
+                              f"example), got {self.desk_weight!r}")
 
 
 @dataclass
@@ -110,6 +138,8 @@ class _Data:
     n_base: int
     skipped: int
     data_sha: str
+    weights: np.ndarray  # (n,) training weight of each example
+    judged: np.ndarray  # (n, n_labels) bool: the label was judged for the example
 
 
 def _read_all(paths: Sequence[str | Path], skip_bad: bool) -> tuple[list[Example], str, int]:
@@ -121,6 +151,10 @@ def _read_all(paths: Sequence[str | Path], skip_bad: bool) -> tuple[list[Example
         digest.update(Path(path).read_bytes())
         skipped += bad
         for ex in examples:
+            if ex.id in merged and set(merged[ex.id].labels) != set(ex.labels):
+                log.warning("id %r appears twice with different labels (%s, then %s): the "
+                            "later one is used; give each article one id", ex.id,
+                            list(merged[ex.id].labels), list(ex.labels))
             merged[ex.id] = ex  # a later label set for the same id wins
     return list(merged.values()), digest.hexdigest(), skipped
 
@@ -133,7 +167,9 @@ def _label_set(tax: Taxonomy, seen: Sequence[str]) -> tuple[list[str], bool]:
         log.warning("no label of the data is in the taxonomy: training without term evidence")
         return sorted(set(seen)), False
     for lab in unknown:
-        log.warning("label %r is not in the taxonomy: accepted as a new theme", lab)
+        log.warning("label %r is not in the taxonomy: accepted as a new theme, shown by its "
+                    "id; to name it, add it (id, zh, en, terms) to a copy of the taxonomy "
+                    "and pass --taxonomy FILE", lab)
     return [*tax.ids, *unknown], True
 
 
@@ -217,9 +253,37 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
         head = np.vstack([_remap_hits(stored.title_hits[keep], stored.terms, terms), head])
     example_labels = [*base_labels, *[list(ex.labels) for ex in examples]]
     ids = [*([stored.ids[i] for i in keep] if stored else []), *[ex.id for ex in examples]]
+    weights, judged = _weights_and_judged(stored, keep, labels, len(examples), settings)
     return _Data(labels, use_lex, terms, groups, space, counts, pseudo_counts, pseudo_y,
                  _label_matrix(example_labels, labels), _lexfeat(body, head, groups), body,
-                 head, ids, example_labels, examples, len(keep), skipped, data_sha)
+                 head, ids, example_labels, examples, len(keep), skipped, data_sha, weights,
+                 judged)
+
+
+def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: list[str],
+                        n_new: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Per-example training weights and judged-label mask, base examples first.
+
+    New examples were judged for every label. A base example was judged for the labels of
+    the model that stored it (its ``judged`` mask, or all of them for models saved before
+    the mask existed); a label new to the base was never judged on it, so it is neither a
+    positive nor a negative there (issue 11). New examples weigh ``desk_weight`` when a base
+    is given: a desk's corrections about its own paper.
+    """
+    n_base = len(keep)
+    desk = settings.desk_weight if stored is not None else 1.0
+    weights = np.r_[np.ones(n_base), np.full(n_new, desk)]
+    judged = np.ones((n_base + n_new, len(labels)), dtype=bool)
+    if stored is not None:
+        if stored.weights is not None:
+            weights[:n_base] = stored.weights[keep]
+        base_labels = stored.model_labels or sorted({x for labs in stored.labels for x in labs})
+        mask = (stored.judged[keep] if stored.judged is not None
+                else np.ones((n_base, len(base_labels)), dtype=bool))
+        col = {lab: j for j, lab in enumerate(base_labels)}
+        for j, lab in enumerate(labels):
+            judged[:n_base, j] = mask[:, col[lab]] if lab in col else False
+    return weights, judged
 
 
 def _fit(data: _Data, rows: np.ndarray | slice, settings: TrainSettings,
@@ -233,44 +297,98 @@ def _fit(data: _Data, rows: np.ndarray | slice, settings: TrainSettings,
                       idf_of(counts[:, :nw]), idf_of(counts[:, nw:]))
     x = fs.weigh(sp.vstack([counts, data.pseudo_counts], format="csr"))
     yy = np.vstack([y, data.pseudo_y])
-    w = np.r_[np.ones(counts.shape[0]),
-              np.full(data.pseudo_counts.shape[0], settings.pseudo_weight)]
+    w = np.r_[data.weights[rows], np.full(data.pseudo_counts.shape[0], settings.pseudo_weight)]
+    judged = np.vstack([data.judged[rows], np.ones(data.pseudo_y.shape, dtype=bool)])
     coef, intercept = fit_linear(x, yy, w, estimator=settings.estimator, c=settings.c,
-                                 seed=settings.seed)
+                                 seed=settings.seed, judged=judged)
     return fs, coef, intercept
 
 
-def _probe(data: _Data, combiner: np.ndarray, prior_mask: np.ndarray) -> ThemeModel:
+def _probe(data: _Data, combiner: np.ndarray, prior_mask: np.ndarray,
+           theme_combiner: np.ndarray | None) -> ThemeModel:
     """A model shell used only for its ``combine`` during training."""
     n = len(data.labels)
     return ThemeModel(labels=data.labels, names={}, features=data.space,
                       coef=np.zeros((n, 0)), intercept=np.zeros(n), combiner=combiner,
                       thresholds=np.full(n, 0.5), terms=data.terms, term_groups=data.groups,
-                      prior_mask=prior_mask)
+                      prior_mask=prior_mask, theme_combiner=theme_combiner)
+
+
+def calibrated(combiner: np.ndarray, theme_combiner: np.ndarray | None,
+               thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(per-theme combiner, thresholds of 0.5) whose scores cross 0.5 where the tuned
+    thresholds were.
+
+    Theme j's logit is shifted by logit(threshold_j): ``p >= t`` iff
+    ``sigmoid(logit(p) - logit(t)) >= 0.5``, and the term prior's max(sigmoid(u), sigmoid(v))
+    shifts the same way, so every decision is kept while every theme's decision point becomes
+    0.5 and scores compare across themes (issue 11: a 0.21 that is not assigned beside a 0.11
+    that is).
+    """
+    n = thresholds.shape[0]
+    rows = np.array(np.tile(combiner, (n, 1)) if theme_combiner is None else theme_combiner,
+                    dtype=np.float64)
+    t = np.clip(thresholds, 1e-6, 1.0 - 1e-6)
+    shift = np.log(t / (1.0 - t))
+    rows[:, 4] -= shift  # b of sigmoid(a*m + c.lex + b)
+    if rows.shape[1] == 9:
+        rows[:, 8] -= shift  # e of the term prior sigmoid(d.lex + e)
+    return rows, np.full(n, 0.5)
+
+
+def calibrate_model(model: ThemeModel) -> ThemeModel:
+    """The same model with every theme's decision point moved to 0.5 (``calibrated``): each
+    decision stays as it was, and scores compare across themes. A model already calibrated
+    comes back unchanged. Its tuned thresholds are kept in ``meta["training"]``.
+    """
+    if np.all(model.thresholds == 0.5):
+        return model
+    rows, thresholds = calibrated(model.combiner, model.theme_combiner, model.thresholds)
+    meta = dict(model.meta)
+    training = dict(meta.get("training") or {})
+    training["tuned_thresholds"] = {lab: round(float(t), 4)
+                                    for lab, t in zip(model.labels, model.thresholds,
+                                                      strict=True)}
+    training["calibrated"] = True
+    meta["training"] = training
+    return ThemeModel(labels=model.labels, names=model.names, features=model.features,
+                      coef=model.coef, intercept=model.intercept, combiner=model.combiner,
+                      thresholds=thresholds, terms=model.terms, term_groups=model.term_groups,
+                      meta=meta, prior_mask=model.prior_mask, theme_combiner=rows)
 
 
 def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray,
-                    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(combiner, thresholds, CV metrics) from out-of-fold margins."""
-    y, cv = data.y, settings.cv
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, dict[str, Any]]:
+    """(shared combiner, per-theme combiner or None, thresholds, CV metrics) from
+    out-of-fold margins; weighted by the examples' weights, on judged labels only."""
+    y, cv, w, judged = data.y, settings.cv, data.weights, data.judged
     folds = make_folds(y, cv, settings.seed)
     margins = np.zeros(y.shape, dtype=np.float64)
     for k in range(cv):
         fs, coef, icpt = _fit(data, folds != k, settings)
         margins[folds == k] = fs.weigh(data.counts[folds == k]) @ coef.T + icpt
-    combiner = fit_combiner(margins, data.lex, y, data.use_lex)
+    combiner = fit_combiner(margins, data.lex, y, data.use_lex, w, judged)
+    theme: np.ndarray | None = None
+    if settings.combiner == "theme":
+        theme = fit_theme_combiners(margins, data.lex, y, combiner, shrink=settings.shrink,
+                                    use_lexicon=data.use_lex, weights=w, judged=judged)
     if data.use_lex and settings.term_prior:
-        combiner = np.r_[combiner, fit_term_prior(data.lex, y)]
-    proba = _probe(data, combiner, prior_mask).combine(margins, data.lex)
-    thresholds = tune_thresholds(y, proba)
+        prior = fit_term_prior(data.lex, y, w, judged)
+        combiner = np.r_[combiner, prior]
+        if theme is not None:
+            theme = np.hstack([theme, np.tile(prior, (len(data.labels), 1))])
+    proba = _probe(data, combiner, prior_mask, theme).combine(margins, data.lex)
+    thresholds = tune_thresholds(y, proba, weights=w, judged=judged)
     # Report with thresholds tuned on the other folds only (nested), not on the fold itself.
     pred = np.zeros_like(y)
     for k in range(cv):
         te = folds == k
-        pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te])
+        pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te], weights=w[~te],
+                                                judged=judged[~te])
+    pred[~judged] = y[~judged]  # a label never judged for an example is not scored on it
     metrics = report(y, pred, data.labels, proba)
     metrics["folds"] = cv
-    return combiner, thresholds, metrics
+    return combiner, theme, thresholds, metrics
 
 
 def _summary(data: _Data, settings: TrainSettings, fs: FeatureSpace, prior_mask: np.ndarray,
@@ -286,19 +404,29 @@ def _summary(data: _Data, settings: TrainSettings, fs: FeatureSpace, prior_mask:
         "term_prior": bool(data.use_lex and settings.term_prior and settings.cv >= 2),
         "term_prior_themes": [lab for lab, on in zip(data.labels, prior_mask, strict=True) if on],
         "base": str(base) if base is not None else None,
+        "combiner": settings.combiner, "shrink": settings.shrink,
+        "calibrated": bool(settings.calibrate and settings.cv >= 2),
+        "desk_weight": settings.desk_weight if base is not None else None,
+        "judged_examples_per_label": {lab: int(data.judged[:, j].sum())
+                                      for j, lab in enumerate(data.labels)},
         "n_word_features": len(fs.word_vocab), "n_char_features": len(fs.char_vocab),
     }
 
 
 def train(paths: Sequence[str | Path], *, out_dir: str | Path,
           settings: TrainSettings | None = None, taxonomy: str | Path | None = None,
-          base: str | Path | None = None, skip_bad: bool = False) -> dict[str, Any]:
+          base: str | Path | None = None, skip_bad: bool = False,
+          force: bool = False) -> dict[str, Any]:
     """Train a model on labelled files (plus ``base``'s examples), save it, return metrics.
+
+    ``out_dir`` must be absent, empty, or a model (replaced only with ``force``): checked
+    before anything is read or fitted (``check_output_dir``).
 
     Returns ``{"out", "training", "cv"}`` and, with ``base``, ``"base_comparison"``: both
     models on the new data. Raises ``DataError`` for unusable data, ``OptionError`` for bad
     settings, ``ModelError`` for an unusable base model.
     """
+    check_output_dir(out_dir, replace=force)  # fail in a moment, not after the fitting
     t0 = time.perf_counter()
     settings = settings or TrainSettings()
     data = _prepare(paths, settings, taxonomy, base, skip_bad)
@@ -306,22 +434,32 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     combiner = np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
     thresholds = np.full(len(data.labels), 0.5)
     cv_metrics: dict[str, Any] = {}
+    per_theme: np.ndarray | None = None
+    tuned = thresholds
     if settings.cv >= 2:
-        combiner, thresholds, cv_metrics = _cross_validate(data, settings, prior_mask)
+        combiner, per_theme, tuned, cv_metrics = _cross_validate(data, settings, prior_mask)
+        thresholds = tuned
+        if settings.calibrate:
+            per_theme, thresholds = calibrated(combiner, per_theme, tuned)
     fs, coef, icpt = _fit(data, slice(None), settings)
     tax = load_taxonomy(taxonomy)
     names = {lab: {"zh": theme.zh if theme else "", "en": theme.en if theme else ""}
              for lab in data.labels for theme in [tax.get(lab)]}
     summary = _summary(data, settings, fs, prior_mask, base, time.perf_counter() - t0)
+    # The thresholds the scores were tuned to before calibration moved them all to 0.5.
+    summary["tuned_thresholds"] = {lab: round(float(t), 4)
+                                   for lab, t in zip(data.labels, tuned, strict=True)}
     meta = {"package_version": __version__,
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "training": summary, "cv_metrics": cv_metrics}
     model = ThemeModel(labels=data.labels, names=names, features=fs, coef=coef, intercept=icpt,
                        combiner=combiner, thresholds=thresholds, terms=data.terms,
-                       term_groups=data.groups, meta=meta, prior_mask=prior_mask)
+                       term_groups=data.groups, meta=meta, prior_mask=prior_mask,
+                       theme_combiner=per_theme)
     save_model(model, out_dir, StoredExamples(data.ids, data.example_labels, data.counts,
                                               data.body, data.head, fs.word_vocab,
-                                              fs.char_vocab, data.terms))
+                                              fs.char_vocab, data.terms, weights=data.weights,
+                                              judged=data.judged), replace=force)
     result: dict[str, Any] = {"out": str(out_dir), "training": summary, "cv": cv_metrics}
     if base is not None and data.examples:
         result["base_comparison"] = compare_with_base(base, out_dir, data.examples)

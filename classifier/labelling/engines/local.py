@@ -8,6 +8,7 @@ tasks are abandoned (``--resume`` redoes them).
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -46,9 +47,10 @@ def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
     # before the progress display starts its thread (see LabelProgress), so no thread is forked.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                               initializer=init_worker, initargs=(config,))
+                               initializer=init_worker, initargs=(config, os.getpid()))
     pending: deque[Future[TaskResult]] = deque()
     source = iter(tasks)
+    finished = False
     try:
         while True:
             while len(pending) < workers * WINDOW_PER_WORKER and not stop():
@@ -57,10 +59,12 @@ def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
                     break
                 pending.append(pool.submit(run_in_worker, task))
             if not pending or stop():
+                finished = True
                 return
             head = pending[0]
             while not wait([head], timeout=0.1, return_when=FIRST_COMPLETED).done:
                 if stop():
+                    finished = True
                     return  # abandon the in-flight tasks; resume redoes them
             pending.popleft()
             yield head.result()
@@ -68,4 +72,22 @@ def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
         raise ClassifierError(f"a worker process died ({exc}); the records written so far are "
                               "complete: rerun with --resume") from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if not finished:  # an exception (a second Ctrl-C, a write error): stop at once
+            _kill_workers(pool)
+        try:
+            pool.shutdown(wait=finished, cancel_futures=True)
+        except BaseException:  # a second Ctrl-C while waiting: the workers would outlive us
+            _kill_workers(pool)
+            raise
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes, so that neither ``shutdown`` nor the interpreter's
+    exit hook waits for tasks nobody will read (issue 15, item 8: a second Ctrl-C hung).
+
+    ``ProcessPoolExecutor`` has no public handle on its processes; ``_processes`` is the
+    mapping it keeps of them (pid -> Process) in every supported Python.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.kill()
