@@ -239,3 +239,15 @@ def test_special_files_given_by_name_still_read(tmp_path: Path, tiny_model: Path
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert json.loads(stdout.splitlines()[0])["source"] == str(fifo)
+
+
+def test_the_run_counts_articles_per_theme(tmp_path: Path, tiny_model: Path) -> None:
+    """Item 22: the closing line on a terminal lists themes; the counts come from here."""
+    out = tmp_path / "o.jsonl"
+    summary = label([str(page(tmp_path / "a.txt")), str(page(tmp_path / "b.txt", 1))],
+                    out=out, workers=1, model=tiny_model, progress=False)
+    expected: dict[str, int] = {}
+    for record in read_records(out):
+        for theme in record["labels"]:
+            expected[theme] = expected.get(theme, 0) + 1
+    assert expected and dict(summary.themes) == expected

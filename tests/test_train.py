@@ -132,6 +132,8 @@ def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> No
     comp = result["base_comparison"]
     assert comp["new_data"]["base"]["n"] == comp["new_data"]["new"]["n"] == 2
     assert comp["base_cv"]["micro_f1"] is not None
+    # the new examples alone, out of fold (what the review page reports after a retrain)
+    assert result["cv"]["new_examples"]["n"] == 2
 
 
 def test_cli_train_and_evaluate(tmp_path: Path) -> None:

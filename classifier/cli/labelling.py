@@ -158,6 +158,7 @@ def label(
         bool, typer.Option("--excel", help="CSV for Excel: start the file with a UTF-8 "
                            "byte-order mark, so that Excel reads the Chinese text right.")
     ] = False,
+    stdin_format: StdinFormat = "auto",
 ) -> None:
     """Label many files or records: one record per article (JSONL or CSV) to --out or stdout.
 
@@ -181,7 +182,7 @@ def label(
                               resume=resume, glob=glob, split=not no_split, model=model,
                               max_bytes=max_bytes, progress=progress, engine=engine,
                               scheduler=scheduler, partitions=partitions, excel=excel,
-                              on_error=_report_error)
+                              on_error=_report_error, stdin_format=stdin_format)
     except UsageError as exc:
         fail(exc, EXIT_USAGE)
     except ClassifierError as exc:

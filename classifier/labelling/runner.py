@@ -196,7 +196,8 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
           max_bytes: int = DEFAULT_MAX_BYTES, progress: bool | None = None,
           engine: str = "local", scheduler: str | None = None,
           partitions: int | None = None, excel: bool = False,
-          on_error: Callable[[str], None] | None = None) -> LabelSummary:
+          on_error: Callable[[str], None] | None = None,
+          stdin_format: str = "auto") -> LabelSummary:
     """Label every input into ``out`` (stdout when None); see the module docstring.
 
     ``workers`` defaults to all cores (one process is used when there is only one task).
@@ -225,7 +226,8 @@ def label(inputs: Sequence[str], *, out: str | Path | None = None, fmt: str = "j
     WORKER.update(model=loaded, model_dir=str(model_dir))
     config = LabelConfig(str(model_dir), options or Options(), fmt, split, max_bytes)
     tasks = iter_input_tasks(inputs, glob=glob, max_bytes=max_bytes, exclude=out_path,
-                             exclude_url=remote.url if remote else None)
+                             exclude_url=remote.url if remote else None,
+                             stdin_format=stdin_format)
     wanted = workers or os.cpu_count() or 1
     # Peek: no input at all, or fewer tasks than workers (never more workers than tasks).
     head = list(islice(tasks, max(2, wanted)))

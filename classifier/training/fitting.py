@@ -197,6 +197,19 @@ def fit_theme_combiners(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
     return out
 
 
+def _pooled(z: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
+            judged: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, targets, sample weights) of every (example, theme) pair pooled into one
+    problem: ``z`` holds one row per pair; an example's weight counts for each of its themes;
+    pairs whose theme the example was never judged for (``judged`` False) are left out."""
+    yy = y.reshape(-1).astype(int)
+    sw = np.repeat(np.ones(y.shape[0]) if weights is None else weights, y.shape[1])
+    if judged is None:
+        return z, yy, sw
+    keep = judged.reshape(-1)
+    return z[keep], yy[keep], sw[keep]
+
+
 def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
                  use_lexicon: bool, weights: np.ndarray | None = None,
                  judged: np.ndarray | None = None) -> np.ndarray:
@@ -205,12 +218,7 @@ def fit_combiner(margins: np.ndarray, lex: np.ndarray, y: np.ndarray,
     feats = [margins.reshape(-1, 1)]
     if use_lexicon:
         feats.append(lex.reshape(-1, 3))
-    z = np.hstack(feats)
-    yy = y.reshape(-1).astype(int)
-    sw = np.repeat(np.ones(y.shape[0]) if weights is None else weights, y.shape[1])
-    if judged is not None:
-        keep = judged.reshape(-1)
-        z, yy, sw = z[keep], yy[keep], sw[keep]
+    z, yy, sw = _pooled(np.hstack(feats), y, weights, judged)
     if yy.shape[0] == 0 or yy.min() == yy.max():
         return np.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
     lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy, sample_weight=sw)
@@ -223,12 +231,7 @@ def fit_term_prior(lex: np.ndarray, y: np.ndarray, weights: np.ndarray | None = 
                    judged: np.ndarray | None = None) -> np.ndarray:
     """Shared [d0, d1, d2, e] of sigmoid(d . lex + e): how likely a theme is from its taxonomy
     terms alone, pooled over all themes so that rare themes get a calibrated prior."""
-    z = lex.reshape(-1, 3)
-    yy = y.reshape(-1).astype(int)
-    sw = np.repeat(np.ones(y.shape[0]) if weights is None else weights, y.shape[1])
-    if judged is not None:
-        keep = judged.reshape(-1)
-        z, yy, sw = z[keep], yy[keep], sw[keep]
+    z, yy, sw = _pooled(lex.reshape(-1, 3), y, weights, judged)
     if yy.shape[0] == 0 or yy.min() == yy.max():
         return np.asarray([0.0, 0.0, 0.0, -50.0])
     lr = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, yy, sample_weight=sw)

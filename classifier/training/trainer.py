@@ -388,6 +388,11 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
     pred[~judged] = y[~judged]  # a label never judged for an example is not scored on it
     metrics = report(y, pred, data.labels, proba)
     metrics["folds"] = cv
+    if data.n_base and data.examples:
+        # The new examples (a desk's corrections) alone, out of fold: how the retrained model
+        # does on what the desk taught it (the review page shows it).
+        new = slice(data.n_base, None)
+        metrics["new_examples"] = report(y[new], pred[new], data.labels, proba[new])
     return combiner, theme, thresholds, metrics
 
 
