@@ -4,7 +4,7 @@
 
 Baseline (issue 3): jieba words + scikit-learn TfidfVectorizer + OneVsRest LogisticRegression,
 threshold 0.5 (as specified: C=1, no class weights; plus a ``class_weight='balanced'``
-variant). Folds: ``classifier.metrics.make_folds`` with seed 0, as ``train`` uses. The
+variant). Folds: ``classifier.training.metrics.make_folds`` with seed 0, as ``train`` uses. The
 default model's numbers are its stored ``cv_metrics`` (nested threshold tuning).
 """
 

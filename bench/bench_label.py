@@ -5,7 +5,8 @@
 
 What is measured (results go to docs/LABEL_BENCH.md, then docs/BENCHMARKS.md):
 
-* ``classifier.batch.label`` (what the ``label`` command calls), in a fresh process, over the
+* ``classifier.labelling.runner.label`` (what the ``label`` command calls), in a fresh
+  process, over the
   first ``--subset`` People's Daily articles (median of ``--repeats`` runs) and, with
   ``--full``, once over all 24k articles. Articles/s and MB/s use the run's own timing (the
   ``label()`` call in a fresh process: model loaded, imports done), and per CPU-second (user +

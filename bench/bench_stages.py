@@ -4,7 +4,8 @@
                                  [--repeats 5]
 
 Reads the first ``--articles`` People's Daily articles, runs each stage of what
-``classifier.batch.label`` does per task on all of them, and prints the median CPU seconds of
+``classifier.labelling.runner.label`` does per task on all of them, and prints the median
+CPU seconds of
 ``--repeats`` warm runs per stage, and per MB (UTF-8 bytes of the JSONL lines). The stages
 are timed one by one and then ``analyze`` as a whole (it repeats them); the total is reading
 + ``analyze`` + JSON. The garbage-collector threshold is the one ``label`` uses. Results go to

@@ -1,7 +1,8 @@
 """Summary quality and speed: character-level ROUGE-1/2/L F1 (rouge-chinese), issue 4.
 
 1. LCSTS part III, the 725 pairs with human_label >= 3, one-sentence summaries: lead-1, every
-   method in ``classifier.summarize.METHODS``, and the oracle (the single sentence with the best
+   method in ``classifier.summary.extract.METHODS``, and the oracle (the single sentence
+   with the best
    ROUGE-L against the reference; an upper bound for one-sentence extraction).
 2. People's Daily, a fixed sample (default 2,000 articles, seed 0), against
    " ".join(title_lines) as a pseudo-reference: lead-1, lead-3 and each method at 1 and 3

@@ -5,7 +5,8 @@
 Chosen setting (on dev; test 0.905): ``--estimator nbsvm --c 6 --char-hi 3 --min-df 1
 --word-weight 0.6``. Choose settings with ``--split dev``; run test once.
 
-Converts the data to JSONL (in a temporary directory), runs ``classifier.train.train`` (single
+Converts the data to JSONL (in a temporary directory), runs
+``classifier.training.trainer.train`` (single
 label per example; the taxonomy does not apply, so no term evidence), predicts test.txt with
 ``ThemeModel.predict_proba_many`` and reports accuracy, training time and prediction speed.
 """
