@@ -6,12 +6,10 @@ are in tests/test_serve.py, beside the other tests of the real `serve` command."
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from classifier.service import holder as holder_module
 from classifier.service import limits
@@ -27,35 +24,9 @@ from classifier.service.app import create_app
 from classifier.service.limits import HeaderTimeoutProtocol
 
 from .conftest import ROOT
+from .loopback import LAUNCH_ARGS, ThreadServer, chromium_path
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals needed")
-
-
-class Server:
-    """uvicorn with the service's own HTTP protocol, in a thread, on 127.0.0.1:0."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none",
-                                                    http=HeaderTimeoutProtocol))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +37,13 @@ def model_dir(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.fixture(scope="module")
-def server(model_dir: Path) -> Iterator[Server]:
-    with Server(create_app(str(model_dir))) as srv:
+def server(model_dir: Path) -> Iterator[ThreadServer]:
+    with ThreadServer(create_app(str(model_dir)), http=HeaderTimeoutProtocol) as srv:
         yield srv
 
 
 @pytest.fixture()
-def client(server: Server) -> Iterator[httpx.Client]:
+def client(server: ThreadServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as c:
         yield c
 
@@ -155,7 +126,7 @@ def test_cross_site_form_post_cannot_reload(client: httpx.Client) -> None:
     assert client.get("/health").json()["generation"] == before
 
 
-def test_slow_headers_are_cut_off(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_headers_are_cut_off(server: ThreadServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "HEADER_TIMEOUT", 0.5)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
@@ -168,7 +139,7 @@ def test_slow_headers_are_cut_off(server: Server, monkeypatch: pytest.MonkeyPatc
         assert s.recv(1024) == b"" and time.monotonic() - t0 < 5
 
 
-def test_a_stalled_body_gets_408(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stalled_body_gets_408(server: ThreadServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "BODY_TIMEOUT", 0.5)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -177,7 +148,7 @@ def test_a_stalled_body_gets_408(server: Server, monkeypatch: pytest.MonkeyPatch
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
 
 
-def test_fast_keep_alive_client_is_not_affected(server: Server,
+def test_fast_keep_alive_client_is_not_affected(server: ThreadServer,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "HEADER_TIMEOUT", 0.5)
     with httpx.Client(base_url=server.url) as c:
@@ -224,22 +195,14 @@ def test_serve_without_fastapi_is_a_clean_usage_error(monkeypatch: pytest.Monkey
     assert "pip install" in result.output and "Traceback" not in result.output
 
 
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
-
-
-def test_docs_pages_render_in_a_browser_offline(server: Server) -> None:
+def test_docs_pages_render_in_a_browser_offline(server: ThreadServer) -> None:
     """/docs and /redoc in headless Chromium with every other host unreachable: both render
     the API (Swagger UI's operations, ReDoc's menu) and never try to reach a CDN."""
     try:
         from playwright.sync_api import Error, Route, sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed: pip install -e '.[test]'")
-    path = _chromium()
+    path = chromium_path()
     if path is None:
         pytest.skip("no Chromium at $CHROMIUM or /usr/bin/chromium: apt-get install chromium")
     elsewhere: list[str] = []
@@ -253,9 +216,7 @@ def test_docs_pages_render_in_a_browser_offline(server: Server) -> None:
 
     with sync_playwright() as pw:
         try:
-            chrome = pw.chromium.launch(executable_path=path, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update"])
+            chrome = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
         except Error as exc:
             pytest.skip(f"Chromium at {path} cannot start here: {exc}")
         try:

@@ -93,7 +93,7 @@ def test_http_zero_keywords_and_one_error_shape(tiny_model: Path) -> None:
 
     from classifier.service.app import create_app
 
-    from .test_serve import ThreadServer
+    from .loopback import ThreadServer
 
     with ThreadServer(create_app(str(tiny_model))) as srv, \
             httpx.Client(base_url=srv.url, timeout=30) as client:

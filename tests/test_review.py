@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -28,6 +26,7 @@ from classifier.review.session import PAGE_KEYS, ReviewSession, _marks, theme_ke
 from classifier.training.datasets import read_examples
 
 from .classifier_fixtures import make_rows, write_jsonl
+from .loopback import ThreadServer
 
 
 def article_rows(n: int = 12) -> list[dict[str, Any]]:
@@ -45,29 +44,12 @@ def make_session(model_dir: Path, inputs: Path, out: Path) -> ReviewSession:
                          retrain_out=out.parent / "retrained")
 
 
-class LiveServer:
-    """The review app under uvicorn on a free loopback port, in a thread."""
+class LiveServer(ThreadServer):
+    """The review app over ``session`` under uvicorn on a free loopback port, in a thread."""
 
     def __init__(self, session: ReviewSession) -> None:
         self.session = session
-        config = uvicorn.Config(create_review_app(session), host="127.0.0.1", port=0,
-                                log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "review server did not start"
-            time.sleep(0.05)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
+        super().__init__(create_review_app(session))
 
 
 @pytest.fixture

@@ -19,19 +19,8 @@ import httpx
 import pytest
 
 from .classifier_fixtures import write_jsonl
+from .loopback import LAUNCH_ARGS, chromium_path
 from .test_review import LiveServer, article_rows, make_session
-
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def chromium_path() -> str | None:
-    """Debian's Chromium (or ``$CHROMIUM``), if present."""
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from classifier.model.store import load_model, save_model
 from classifier.service.app import create_app, is_loopback
 from classifier.service.runner import ModelHolder
 
 from .conftest import ROOT, seed_text
+from .loopback import ThreadServer
 
 LIMIT = 200_000  # body limit of the test server: small enough to test 413 cheaply
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals needed")
@@ -45,33 +45,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     target = tmp_path_factory.mktemp("serve") / "model"
     shutil.copytree(source, target)
     return target
-
-
-class ThreadServer:
-    """uvicorn serving an app in a background thread on a socket bound to 127.0.0.1:0."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def __enter__(self) -> ThreadServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")

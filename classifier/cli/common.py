@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
 
 from classifier.errors import ClassifierError, UsageError
+from classifier.text.article import Article, Failure
 
 __all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "EXIT_USAGE", "MaxBytes", "ModelOpt", "NoSplit",
-           "Paths", "StdinFormat", "emit", "exit_for_failures", "fail", "show_notes", "warn"]
+           "Paths", "StdinFormat", "Tally", "emit", "exit_for_failures", "fail", "show_notes",
+           "warn"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -60,6 +64,30 @@ def fail(exc: ClassifierError, code: int = EXIT_FAILED) -> NoReturn:
     """Report a library error on stderr and exit without a traceback (usage errors: 2)."""
     warn(f"error: {exc}")
     raise typer.Exit(EXIT_USAGE if isinstance(exc, UsageError) else code)
+
+
+@dataclass
+class Tally:
+    """Counts of a command's articles and failed inputs; failures are reported as they come."""
+
+    articles: int = 0
+    failures: int = 0
+
+    def articles_of(self, items: Iterable[Article | Failure]) -> Iterator[Article]:
+        """The articles of ``items``; each failure goes to stderr and, as its error record,
+        to stdout in its place."""
+        for item in items:
+            if isinstance(item, Failure):
+                self.failures += 1
+                warn(f"error: {item.error}")
+                emit(item.to_dict())
+            else:
+                self.articles += 1
+                yield item
+
+    def exit(self) -> None:
+        """Exit as the README's table says for what was counted."""
+        exit_for_failures(self.failures, self.articles)
 
 
 def exit_for_failures(failures: int, successes: int) -> None:

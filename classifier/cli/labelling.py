@@ -20,6 +20,7 @@ from classifier.cli.common import (
     NoSplit,
     Paths,
     StdinFormat,
+    Tally,
     emit,
     exit_for_failures,
     fail,
@@ -237,22 +238,18 @@ def split(
     cat page.txt | classifier split - --no-split
     ```
     """
-    from classifier.text.reader import Failure, read_articles
+    from classifier.text.reader import read_articles
 
     show_notes()
-    failures = articles = 0
+    tally = Tally()
     try:
-        for item in read_articles(paths, split=not no_split, max_bytes=max_bytes,
-                                  stdin_format=stdin_format):
-            if isinstance(item, Failure):
-                failures += 1
-                warn(f"error: {item.error}")
-            else:
-                articles += 1
-            emit(item.to_dict())
+        for article in tally.articles_of(read_articles(paths, split=not no_split,
+                                                       max_bytes=max_bytes,
+                                                       stdin_format=stdin_format)):
+            emit(article.to_dict())
     except ClassifierError as exc:
         fail(exc)
-    exit_for_failures(failures, articles)
+    tally.exit()
 
 
 def summarize(
@@ -285,7 +282,7 @@ def summarize(
     """
     from classifier.labelling.records import summary_record
     from classifier.summary.extract import METHODS
-    from classifier.text.reader import Failure, read_articles
+    from classifier.text.reader import read_articles
 
     if method not in METHODS:
         warn(f"error: unknown --method {method!r}; use one of {', '.join(METHODS)}")
@@ -296,17 +293,12 @@ def summarize(
         raise typer.Exit(EXIT_USAGE)
     show_notes()
     scorer = _keyword_scorer()
-    failures = articles = 0
+    tally = Tally()
     try:
-        for item in read_articles(paths, split=not no_split, max_bytes=max_bytes,
-                                  stdin_format=stdin_format):
-            if isinstance(item, Failure):
-                failures += 1
-                warn(f"error: {item.error}")
-                emit(item.to_dict())
-                continue
-            articles += 1
-            rec = summary_record(item, sentences=sentences, max_chars=max_chars,
+        for article in tally.articles_of(read_articles(paths, split=not no_split,
+                                                       max_bytes=max_bytes,
+                                                       stdin_format=stdin_format)):
+            rec = summary_record(article, sentences=sentences, max_chars=max_chars,
                                  method=method, scorer=scorer)
             if fmt == "jsonl":
                 emit(rec.to_dict())
@@ -315,7 +307,7 @@ def summarize(
                            f"  keywords: {'、'.join(rec.keywords)}\n")
     except ClassifierError as exc:
         fail(exc)
-    exit_for_failures(failures, articles)
+    tally.exit()
 
 
 def _keyword_scorer() -> Any:

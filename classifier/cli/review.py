@@ -8,12 +8,12 @@ import typer
 
 from classifier.cli.common import (
     EXIT_FAILED,
-    EXIT_PARTIAL,
     EXIT_USAGE,
     MaxBytes,
     ModelOpt,
     NoSplit,
     emit,
+    exit_for_failures,
     fail,
     warn,
 )
@@ -73,8 +73,7 @@ def suggest(
         warn(f"error: {failure.error}")
     for pick in picks:
         emit(pick.to_dict())
-    if failures:
-        raise typer.Exit(EXIT_PARTIAL if picks else EXIT_FAILED)
+    exit_for_failures(len(failures), len(picks))
 
 
 def review(

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from classifier.errors import ClassifierError, InputError, OptionError, ServiceError
 from classifier.review.session import MAX_QUEUE, PAGE_KEYS, ReviewSession
+from classifier.service.docs import add_offline_docs
 from classifier.service.limits import BodyLimit
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "LabelsRequest", "SkipRequest", "create_review_app",
@@ -77,13 +77,6 @@ def _segments(text: str, marks: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
-def _docs_assets() -> Path:
-    """Swagger UI files shipped by the fastapi-offline package (served at /docs-static)."""
-    import fastapi_offline
-
-    return Path(fastapi_offline.__file__).resolve().parent / "static"
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     session: ReviewSession = app.state.session
@@ -108,8 +101,8 @@ def create_review_app(session: ReviewSession, *,
     app.state.session = session
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.mount("/docs-static", StaticFiles(directory=_docs_assets()), name="docs-static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    add_offline_docs(app, "classifier review")
 
     def themes() -> list[dict[str, Any]]:
         names = {n["id"]: n for n in session.model.label_names()}
@@ -127,14 +120,6 @@ def create_review_app(session: ReviewSession, *,
             "segments": _segments(first["text"], first["marks"]) if first else [],
             "progress": session.progress(), "model": session.model_name,
             "out": str(session.corrections.path)})
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        # Swagger UI from the fastapi-offline package: no CDN, as for the page itself.
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="classifier review: API",
-                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs-static/swagger-ui.css",
-                                   swagger_favicon_url="/docs-static/favicon.png")
 
     @app.get("/api/themes", summary="The themes with their keys, and the page's own keys")
     def api_themes() -> dict[str, Any]:

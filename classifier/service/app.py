@@ -33,14 +33,12 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -50,10 +48,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from starlette.staticfiles import StaticFiles
 
 from classifier.errors import ClassifierError, InputError, UsageError
 from classifier.labelling.options import LIMITS, Options
+from classifier.service.docs import add_offline_docs
 from classifier.service.holder import ModelHolder
 from classifier.service.limits import BodyLimit
 from classifier.text.article import Article
@@ -165,13 +163,6 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": _echoable(jsonable_encoder(errors))}, status_code=422)
 
 
-def _docs_static() -> Path:
-    """The Swagger UI and ReDoc files shipped by the fastapi-offline package."""
-    import fastapi_offline
-
-    return Path(fastapi_offline.__file__).resolve().parent / "static"
-
-
 def is_loopback(host: str | None) -> bool:
     """Whether a client address is a loopback address (127.0.0.0/8, ::1)."""
     if not host:
@@ -262,39 +253,9 @@ def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
     app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_exception_handler(ClassifierError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.mount("/docs-static", StaticFiles(directory=_docs_static()), name="docs-static")
     _routes(app)
-    _doc_routes(app)
+    add_offline_docs(app, "classifier")
     return app
-
-
-# The doc pages may load nothing from another host: ReDoc's bundle still links its logo on a
-# CDN, which a browser offline would try (and fail) to fetch. The pages' own start-up scripts
-# are inline; ReDoc's search runs in a blob: worker.
-_DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
-             "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-             "worker-src 'self' blob:; connect-src 'self'")
-
-
-def _doc_routes(app: FastAPI) -> None:
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json", title="classifier: API docs",
-            swagger_js_url="/docs-static/swagger-ui-bundle.js",
-            swagger_css_url="/docs-static/swagger-ui.css",
-            swagger_favicon_url="/docs-static/favicon.png")
-        page.headers["Content-Security-Policy"] = _DOCS_CSP
-        return page
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        page = get_redoc_html(openapi_url="/openapi.json", title="classifier: API reference",
-                              redoc_js_url="/docs-static/redoc.standalone.js",
-                              redoc_favicon_url="/docs-static/favicon.png",
-                              with_google_fonts=False)
-        page.headers["Content-Security-Policy"] = _DOCS_CSP
-        return page
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
