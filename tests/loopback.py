@@ -8,11 +8,14 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import uvicorn
 
-__all__ = ["LAUNCH_ARGS", "ThreadServer", "chromium_path"]
+__all__ = ["LAUNCH_ARGS", "ThreadServer", "chromium_path", "headless_chromium"]
 
 # Headless Chromium with nothing that reaches the network on its own (this machine has none).
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,3 +60,25 @@ def chromium_path() -> str | None:
         if candidate and os.path.exists(candidate):
             return candidate
     return None
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Any]:
+    """A headless Chromium browser (Playwright driving Debian's package), closed afterwards;
+    the test skips, saying why, where Playwright or a browser is missing or cannot start."""
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium at $CHROMIUM or /usr/bin/chromium: apt-get install chromium")
+    with sync_playwright() as pw:
+        try:
+            chrome = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        except Error as exc:
+            pytest.skip(f"Chromium at {path} cannot start here: {exc}")
+        try:
+            yield chrome
+        finally:
+            chrome.close()

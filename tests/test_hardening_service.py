@@ -24,7 +24,7 @@ from classifier.service.app import create_app
 from classifier.service.limits import HeaderTimeoutProtocol
 
 from .conftest import ROOT
-from .loopback import LAUNCH_ARGS, ThreadServer, chromium_path
+from .loopback import ThreadServer, headless_chromium
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals needed")
 
@@ -198,36 +198,22 @@ def test_serve_without_fastapi_is_a_clean_usage_error(monkeypatch: pytest.Monkey
 def test_docs_pages_render_in_a_browser_offline(server: ThreadServer) -> None:
     """/docs and /redoc in headless Chromium with every other host unreachable: both render
     the API (Swagger UI's operations, ReDoc's menu) and never try to reach a CDN."""
-    try:
-        from playwright.sync_api import Error, Route, sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[test]'")
-    path = chromium_path()
-    if path is None:
-        pytest.skip("no Chromium at $CHROMIUM or /usr/bin/chromium: apt-get install chromium")
     elsewhere: list[str] = []
 
-    def offline(route: Route) -> None:
+    def offline(route: Any) -> None:
         if route.request.url.startswith(server.url):
             route.continue_()
         else:  # what a machine without internet access would do
             elsewhere.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as pw:
-        try:
-            chrome = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
-        except Error as exc:
-            pytest.skip(f"Chromium at {path} cannot start here: {exc}")
-        try:
-            page = chrome.new_page()
-            page.route("**/*", offline)
-            page.goto(server.url + "/docs")
-            page.wait_for_selector(".swagger-ui .opblock-summary-path", timeout=30_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-            assert any("/classify" in p for p in paths), paths
-            page.goto(server.url + "/redoc")
-            page.wait_for_selector("text=/summarize", timeout=30_000)
-        finally:
-            chrome.close()
+    with headless_chromium() as chrome:
+        page = chrome.new_page()
+        page.route("**/*", offline)
+        page.goto(server.url + "/docs")
+        page.wait_for_selector(".swagger-ui .opblock-summary-path", timeout=30_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert any("/classify" in p for p in paths), paths
+        page.goto(server.url + "/redoc")
+        page.wait_for_selector("text=/summarize", timeout=30_000)
     assert elsewhere == []

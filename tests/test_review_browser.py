@@ -19,26 +19,14 @@ import httpx
 import pytest
 
 from .classifier_fixtures import write_jsonl
-from .loopback import LAUNCH_ARGS, chromium_path
+from .loopback import headless_chromium
 from .test_review import LiveServer, article_rows, make_session
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[test]'")
-    path = chromium_path()
-    if path is None:
-        pytest.skip("no Chromium at $CHROMIUM or /usr/bin/chromium: apt-get install chromium")
-    with sync_playwright() as pw:
-        try:
-            chrome = pw.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
-        except Error as exc:
-            pytest.skip(f"Chromium at {path} cannot start here: {exc}")
+    with headless_chromium() as chrome:
         yield chrome
-        chrome.close()
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
