@@ -72,10 +72,13 @@ def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
         raise ClassifierError(f"a worker process died ({exc}); the records written so far are "
                               "complete: rerun with --resume") from None
     finally:
-        if not finished:  # an exception (a second Ctrl-C, a write error): stop at once
+        if not finished:  # stopped early (a stop signal, a write error): stop at once
             _kill_workers(pool)
         try:
-            pool.shutdown(wait=finished, cancel_futures=True)
+            # Wait even after a kill: the pool's manager thread sees its workers gone and ends
+            # at once, and a pool left running had the interpreter's exit hook write to its
+            # closed wake-up pipe (an "Exception ignored" traceback on SIGTERM).
+            pool.shutdown(wait=True, cancel_futures=True)
         except BaseException:  # a second Ctrl-C while waiting: the workers would outlive us
             _kill_workers(pool)
             raise
