@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -92,11 +93,15 @@ def _idf(word: str) -> float:
 
 
 def test_vocabulary_scorer_equals_idf_function() -> None:
-    """The batch path (precomputed weights, one table) equals one call per article."""
+    """The batch path (column weights filled as met, one table) equals one call per article."""
     vocab = {w: i for i, w in enumerate(["劳动模范", "劳模精神", "记者", "表彰大会", "2020年"])}
     scorer = KeywordScorer.for_vocabulary(vocab, _idf)
+    assert np.isnan(scorer.by_column[:-1]).all()  # nothing judged before an article needs it
+    keywords_many(WordTable.of([count_words("", "劳模精神 记者")], vocab), [("", "劳模精神 记者")],
+                  k=3, scorer=scorer)
     assert scorer.by_column[vocab["记者"]] == 0.0
     assert scorer.by_column[vocab["劳模精神"]] == _idf("劳模精神")
+    assert np.isnan(scorer.by_column[vocab["表彰大会"]])
     articles = [(t, TEXT) for t in ("", "表彰大会", "劳模 表彰")] + [("", ""), ("劳模", "劳模")]
     for vocabulary in (vocab, None):
         table = WordTable.of([count_words(t, x) for t, x in articles], vocabulary)

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
+
+from classifier.features.rows import Rows, vstack
 
 __all__ = ["MAX_N", "CharCounter"]
 
@@ -109,33 +110,52 @@ class CharCounter:
         if not 1 <= lo <= hi <= MAX_N:
             raise ValueError(f"char n-gram range {lo}..{hi} is outside 1..{MAX_N}")
         self.lo, self.hi, self.width = lo, hi, len(vocab)
-        # Like a dict lookup, a repeated n-gram maps to its last column; n-grams with a
-        # non-word character can never be counted, so they stay out of the tables.
-        index = {g: col for col, g in enumerate(vocab) if lo <= len(g) <= hi and g.isalnum()}
+        # The vocabulary end to end as code points, judged in array operations: a loop over
+        # 95,000 n-grams cost ~0.1 s of every start (issue 14). N-grams with a non-word
+        # character can never be counted, so they stay out of the tables.
+        lengths = np.fromiter(map(len, vocab), np.int64, len(vocab))
+        cps = np.frombuffer("".join(vocab).encode("utf-32-le", "surrogatepass"), np.uint32)
+        starts = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        distinct, where = np.unique(cps, return_inverse=True)
+        # str.isalnum of a string is true when every character is (and there is one).
+        alnum = np.fromiter(map(str.isalnum, map(chr, distinct.tolist())), bool,
+                            distinct.shape[0])
+        bad = np.zeros(cps.shape[0] + 1, dtype=np.int64)
+        np.cumsum(~alnum[where], out=bad[1:])
+        usable = (lengths >= lo) & (lengths <= hi) & (bad[starts[1:]] == bad[starts[:-1]])
         # Single characters: a direct table from code point to column is cheaper than
         # hashing; its last entry (-1) stands for every larger code point.
-        singles, single_cols = self._grams(index, 1)
+        singles, single_cols = self._grams(cps, starts, lengths, usable, 1)
         self._single = np.full(int(singles.max(initial=0)) + 2, -1, dtype=np.int32)
         self._single[singles] = single_cols
         self._tables: dict[int, _HashTable] = {}
         for n in range(max(lo, 2), hi + 1):
-            codes, cols = self._grams(index, n)
+            keys, cols = self._grams(cps, starts, lengths, usable, n)
             if cols.shape[0]:
-                self._tables[n] = _HashTable(_keys(codes, n)[::n], cols)
+                self._tables[n] = _HashTable(keys, cols)
 
     @staticmethod
-    def _grams(index: dict[str, int], n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Code points of the n-grams of length n, end to end, and their columns."""
-        grams = [g for g in index if len(g) == n]
-        codes = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), np.uint32)
-        return codes, np.asarray([index[g] for g in grams], dtype=np.int32)
+    def _grams(cps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, usable: np.ndarray,
+               n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keys (code points for n = 1) of the usable n-grams of length n and their columns.
 
-    def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+        Like a dict lookup, a repeated n-gram maps to its last column.
+        """
+        cols = np.flatnonzero(usable & (lengths == n)).astype(np.int32)
+        at = (starts[cols][:, None] + np.arange(n)).ravel()
+        keys = cps[at].astype(np.uint64) if n == 1 else _keys(cps[at], n)[::n]
+        distinct, last = np.unique(keys[::-1], return_index=True)
+        if distinct.shape[0] < keys.shape[0]:
+            keys, cols = distinct, cols[::-1][last]
+        return keys, cols
+
+    def counts(self, docs: Sequence[str]) -> Rows:
         """Raw counts, shape (len(docs), len(vocab)); n-grams never cross non-word chars."""
         lowered = [d.lower() for d in docs]  # per document: lower() may change lengths
         # Pieces of about _PIECE characters: the temporaries (~40 bytes a character) then
         # stay small: a 17,000-document batch ran 2.5x faster than in one pass.
-        pieces: list[sp.csr_matrix] = []
+        pieces: list[Rows] = []
         first = size = 0
         for i, doc in enumerate(lowered):
             size += len(doc) + 1
@@ -144,9 +164,9 @@ class CharCounter:
                 first, size = i + 1, 0
         if len(pieces) <= 1:
             return pieces[0] if pieces else self._counts([])
-        return sp.vstack(pieces, format="csr")
+        return vstack(pieces)
 
-    def _counts(self, lowered: list[str]) -> sp.csr_matrix:
+    def _counts(self, lowered: list[str]) -> Rows:
         raw = "\n".join(lowered).encode("utf-32-le", "surrogatepass")
         cps = np.frombuffer(raw, dtype=np.uint32)
         # starts[d]: first position of document d (the last entry is past the end).
@@ -168,8 +188,8 @@ class CharCounter:
         return _summed_rows(flat[hits], np.searchsorted(hits, starts * sizes), self.width)
 
 
-def _summed_rows(cols: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_matrix:
-    """CSR counts from column hits grouped by row (``indptr``), in any order within a row.
+def _summed_rows(cols: np.ndarray, indptr: np.ndarray, width: int) -> Rows:
+    """Counts from column hits grouped by row (``indptr``), in any order within a row.
 
     scipy's own path (COO -> CSR, then sum_duplicates) sorts every row with a comparison
     sort of (index, value) pairs. Here each hit becomes one int32 key ``row << bits | col``
@@ -194,7 +214,5 @@ def _summed_rows(cols: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_mat
     run_start[indptr[:-1]] = True
     runs = np.flatnonzero(run_start[:nnz])
     counts = np.diff(runs, append=nnz).astype(np.float64)
-    mat = sp.csr_matrix((counts, key[runs] & np.int32((1 << bits) - 1),
-                         np.searchsorted(runs, indptr)), shape=(rows, width))
-    mat.has_canonical_format = True  # sorted, no duplicates: spares callers a check
-    return mat
+    return Rows(counts, key[runs] & np.int32((1 << bits) - 1), np.searchsorted(runs, indptr),
+                (rows, width))

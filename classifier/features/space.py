@@ -1,9 +1,10 @@
 """Features: TF-IDF over words and character n-grams (term hits: ``classifier.features.lexicon``).
 
 Training fits vocabularies and IDF with scikit-learn (``classifier.training``); prediction
-uses ``FeatureSpace.transform``, a numpy/scipy re-implementation of ``TfidfVectorizer``
+uses ``FeatureSpace.transform``, a numpy re-implementation of ``TfidfVectorizer``
 (``sublinear_tf=True``, smooth IDF, L2 norm) that ``tests/test_features.py`` checks against
-scikit-learn. Each block (words, chars) is L2-normalized on its own, then weighted.
+scikit-learn. Each block (words, chars) is L2-normalized on its own, then weighted. Matrices
+are ``Rows`` (``classifier.features.rows``): prediction never imports scipy.
 
 A document is composed from the normalized title (repeated ``title_weight`` times, so the
 headline counts more) and the normalized text, one per line; n-grams never cross lines.
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import chain
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from classifier.features.charcount import MAX_N, CharCounter
+from classifier.features.rows import Rows, hstack
 from classifier.features.wordcounts import WordTable
 from classifier.text.normalize import normalize_text
 from classifier.text.tokens import char_ngrams, words
@@ -27,7 +28,6 @@ __all__ = [
     "CharAnalyzer",
     "FeatureSettings",
     "FeatureSpace",
-    "TermIndex",
     "compose",
     "tfidf_block",
     "word_analyzer",
@@ -87,7 +87,7 @@ class CharAnalyzer:
         return char_ngrams(doc, self.lo, self.hi)
 
 
-def _count_block(docs_tokens: Sequence[list[str]], vocab: dict[str, int]) -> sp.csr_matrix:
+def _count_block(docs_tokens: Sequence[list[str]], vocab: dict[str, int]) -> Rows:
     """Term counts of token lists over a fixed vocabulary (unknown tokens dropped)."""
     indptr = [0]
     indices: list[int] = []
@@ -95,34 +95,21 @@ def _count_block(docs_tokens: Sequence[list[str]], vocab: dict[str, int]) -> sp.
     for toks in docs_tokens:
         indices.extend(i for i in map(get, toks) if i is not None)
         indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float64)
-    mat = sp.csr_matrix(
-        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(docs_tokens), len(vocab)),
-    )
-    mat.sum_duplicates()  # also sorts indices, like scikit-learn's output
-    return mat
+    # Sorted columns, repeats summed: scikit-learn's layout.
+    return Rows.from_entries(np.ones(len(indices)), np.asarray(indices, dtype=np.int32),
+                             np.asarray(indptr, dtype=np.int64), len(vocab))
 
 
-def tfidf_block(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def tfidf_block(counts: Rows, idf: np.ndarray) -> Rows:
     """scikit-learn's TfidfTransformer(sublinear_tf=True, norm='l2') with a given IDF."""
-    out = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-    np.log(out.data, out=out.data)
-    out.data += 1.0
-    out.data *= idf[out.indices]
-    sq = np.asarray(out.multiply(out).sum(axis=1)).ravel()
-    norms = np.sqrt(sq)
+    data = np.log(counts.data)
+    data += 1.0
+    data *= idf[counts.indices]
+    out = counts.with_data(data)
+    norms = np.sqrt(out.squared_norms())
     norms[norms == 0.0] = 1.0
-    out.data /= np.repeat(norms, np.diff(out.indptr))
+    data /= np.repeat(norms, np.diff(out.indptr))
     return out
-
-
-@dataclass(frozen=True)
-class TermIndex:
-    """Per feature column: ``keys`` (the column of the word it reads as) and term ``lengths``."""
-
-    keys: np.ndarray
-    lengths: np.ndarray
 
 
 class FeatureSpace:
@@ -133,15 +120,27 @@ class FeatureSpace:
         self.settings = settings
         self.word_vocab = word_vocab
         self.char_vocab = char_vocab
-        self.word_index = {w: i for i, w in enumerate(word_vocab)}
-        self.char_index = {c: i for i, c in enumerate(char_vocab)}
+        # zip with a range builds the dict in C: half the time of a comprehension, and a
+        # one-page ``classify`` pays it on every start (issue 14).
+        self.word_index = dict(zip(word_vocab, range(len(word_vocab)), strict=True))
+        self._char_index: dict[str, int] | None = None
         self.word_idf = np.asarray(word_idf, dtype=np.float64)
         self.char_idf = np.asarray(char_idf, dtype=np.float64)
         self._char = CharAnalyzer(settings.char_lo, settings.char_hi)
         self._char_counter: CharCounter | None = None
         self._idf_by_word: dict[str, float] | None = None
-        self._term_index: TermIndex | None = None
+        self._twins: np.ndarray | None = None
+        self._lengths: np.ndarray | None = None
         self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
+
+    @property
+    def char_index(self) -> dict[str, int]:
+        """Char n-gram -> column (built on first use: only n-grams over 3 characters, which
+        the vectorized counter does not handle, are looked up one by one)."""
+        if self._char_index is None:
+            self._char_index = dict(zip(self.char_vocab, range(len(self.char_vocab)),
+                                        strict=True))
+        return self._char_index
 
     @property
     def n_features(self) -> int:
@@ -153,23 +152,34 @@ class FeatureSpace:
         nw = len(self.word_vocab)
         return self.word_vocab[column] if column < nw else self.char_vocab[column - nw]
 
-    def term_index(self) -> TermIndex:
-        """Which feature columns read the same, and how long each column's term is (built once).
+    def term_keys(self, cols: np.ndarray) -> np.ndarray:
+        """The column each feature column reads as: a word column itself, a char n-gram that
+        spells a vocabulary word that word's column (so explanations can merge the two).
 
-        A word column keys itself; a char n-gram that spells a vocabulary word keys that
-        word's column, so explanations can merge the two.
+        Char columns are looked up the first time they are asked for: a pass over the whole
+        char vocabulary cost ~30 ms of every one-page ``classify`` (issue 14).
         """
-        if self._term_index is None:
-            nw = len(self.word_vocab)
-            keys = np.arange(self.n_features, dtype=np.int64)
-            for j, gram in enumerate(self.char_vocab):
-                i = self.word_index.get(gram)
-                if i is not None:
-                    keys[nw + j] = i
-            lengths = np.fromiter(map(len, chain(self.word_vocab, self.char_vocab)), np.int64,
-                                  self.n_features)
-            self._term_index = TermIndex(keys, lengths)
-        return self._term_index
+        nw = len(self.word_vocab)
+        if self._twins is None:  # -2: not looked up yet; -1: no word spelled the same
+            self._twins = np.full(len(self.char_vocab), -2, dtype=np.int64)
+        keys = np.array(cols, dtype=np.int64)
+        chars = keys >= nw
+        grams = keys[chars] - nw
+        for j in grams[self._twins[grams] == -2].tolist():
+            self._twins[j] = self.word_index.get(self.char_vocab[j], -1)
+        twins = self._twins[grams]
+        keys[chars] = np.where(twins >= 0, twins, keys[chars])
+        return keys
+
+    def term_lengths(self, cols: np.ndarray) -> np.ndarray:
+        """Length in characters of each column's term (remembered per column, like
+        ``term_keys``)."""
+        if self._lengths is None:  # 0: not measured yet (every term has a character)
+            self._lengths = np.zeros(self.n_features, dtype=np.int64)
+        new = cols[self._lengths[cols] == 0]
+        self._lengths[new] = np.fromiter(map(len, map(self.term, new.tolist())), np.int64,
+                                         new.shape[0])
+        return self._lengths[cols]
 
     def idf_of_word(self, word: str) -> float:
         """IDF of a word; unknown words get the largest IDF (rarest)."""
@@ -177,7 +187,7 @@ class FeatureSpace:
             self._idf_by_word = dict(zip(self.word_vocab, self.word_idf.tolist(), strict=True))
         return self._idf_by_word.get(word.lower(), self._max_idf)
 
-    def counts(self, docs: Sequence[str], words: WordTable | None = None) -> sp.csr_matrix:
+    def counts(self, docs: Sequence[str], words: WordTable | None = None) -> Rows:
         """Raw term counts [words | chars] of composed documents.
 
         ``words`` (a ``WordTable`` of each document's normalized title and text) gives the
@@ -187,9 +197,9 @@ class FeatureSpace:
             wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
         else:
             wc = self._word_block(words)
-        return sp.hstack([wc, self._char_counts(docs)], format="csr")
+        return hstack([wc, self._char_counts(docs)])
 
-    def _word_block(self, words: WordTable) -> sp.csr_matrix:
+    def _word_block(self, words: WordTable) -> Rows:
         """Word counts of composed documents from their articles' word table.
 
         A composed document holds the title ``title_weight`` times, so a word counts
@@ -201,12 +211,11 @@ class FeatureSpace:
         n = len(words)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(words.rows()[keep], minlength=n), out=indptr[1:])
-        mat = sp.csr_matrix((vals[keep], cols[keep].astype(np.int32), indptr),
-                            shape=(n, len(self.word_vocab)))
-        mat.sort_indices()  # scikit-learn's order: the explanations iterate columns in order
-        return mat
+        # Sorted columns, scikit-learn's order: the explanations iterate columns in order.
+        return Rows.from_entries(vals[keep], cols[keep].astype(np.int32), indptr,
+                                 len(self.word_vocab))
 
-    def _char_counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+    def _char_counts(self, docs: Sequence[str]) -> Rows:
         """Char n-gram counts: vectorized for n <= 3, string by string beyond."""
         if self.settings.char_hi > MAX_N:
             return _count_block([self._char(d) for d in docs], self.char_index)
@@ -215,13 +224,15 @@ class FeatureSpace:
                                              self.settings.char_hi)
         return self._char_counter.counts(docs)
 
-    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """TF-IDF of count rows, each block L2-normalized and weighted."""
-        nw = len(self.word_vocab)
-        w = tfidf_block(counts[:, :nw], self.word_idf) * self.settings.word_weight
-        c = tfidf_block(counts[:, nw:], self.char_idf) * self.settings.char_weight
-        return sp.hstack([w, c], format="csr")
+    def weigh(self, counts: Rows | Any) -> Rows:
+        """TF-IDF of count rows (``Rows`` or a scipy sparse matrix), each block
+        L2-normalized and weighted."""
+        word_counts, char_counts = Rows.of(counts).split_columns(len(self.word_vocab))
+        w = tfidf_block(word_counts, self.word_idf)
+        c = tfidf_block(char_counts, self.char_idf)
+        return hstack([w.with_data(w.data * self.settings.word_weight),
+                       c.with_data(c.data * self.settings.char_weight)])
 
-    def transform(self, docs: Sequence[str], words: WordTable | None = None) -> sp.csr_matrix:
+    def transform(self, docs: Sequence[str], words: WordTable | None = None) -> Rows:
         """Feature matrix of composed documents (``words``: see ``counts``)."""
         return self.weigh(self.counts(docs, words))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from classifier.features.rows import load_batch_kernel
 from classifier.features.space import compose
 from classifier.features.wordcounts import WordTable, count_words
 from classifier.labelling.options import Options
@@ -56,11 +57,13 @@ _WARM_TEXT = "廣州市總工會舉辦職工技能大賽\n團結(tuán jié)一�
 
 
 def warm_up(model: ThemeModel) -> None:
-    """Build what labelling loads lazily (segmenter, converter, the model's lookup tables).
+    """Build what labelling loads lazily (segmenter, converter, the model's lookup tables,
+    the sparse product kernel of large batches).
 
     Called before forking workers, which then share it instead of each building its own.
     """
     analyze(articles_from_text(_WARM_TEXT), model)
+    load_batch_kernel()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ Layout of a model directory (format version 1)::
 
 Loading (issue 15, item 13) trusts nothing: every file must be a regular file inside the
 folder (a symlink out of it is refused) and under a size bound; every file but meta.json is
-hashed in meta.json, and meta.json itself is validated field by field (``_META``); the shape
+hashed in meta.json (the examples' files are checked when they are read, not by a load for
+prediction), and meta.json itself is validated field by field (``_META``); the shape
 and dtype of every array are read from its ``.npy`` header inside the zip and checked against
 meta.json and vocab.json (``_ARRAYS``) before anything is decompressed, so a member declaring
 a huge shape is refused without allocating it. Arrays are read with ``allow_pickle=False``.
@@ -33,6 +34,7 @@ import hashlib
 import json
 import logging
 import math
+import operator
 import os
 import shutil
 import sys
@@ -41,14 +43,16 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from classifier.errors import ModelError, OptionError, OutputError
 from classifier.features.space import FeatureSettings, FeatureSpace
 from classifier.model.theme_model import ThemeModel
+
+if TYPE_CHECKING:  # scipy is imported only where examples are read or written (issue 14)
+    import scipy.sparse as sp
 
 __all__ = [
     "FORMAT_VERSION",
@@ -357,11 +361,14 @@ def _check_meta(meta: Any, where: str) -> None:
           f"expected one group per label ({len(ids)})", len(meta["lexicon_groups"]))
 
 
-def _read_meta(root: Path) -> dict[str, Any]:
-    """meta.json, validated, after checking every other file against its hash."""
+def _read_meta(root: Path, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """meta.json, validated, after checking the other files (``names``; default all) against
+    their hashes."""
     meta = _json(_member(root, "meta.json"))
     _check_meta(meta, f"{root}/meta.json")
     for name, digest in meta["files"].items():
+        if names is not None and name not in names:
+            continue
         path = _member(root, name)
         if _sha256(path) != digest:
             raise ModelError(f"{root}/{name} does not match the sha256 in meta.json: the model "
@@ -374,10 +381,14 @@ def _check_vocab(vocab: Any, meta: dict[str, Any], where: str) -> dict[str, int]
     _need(isinstance(vocab, dict), where, "expected a JSON object", type(vocab).__name__)
     for key in ("word", "char", "terms"):
         items = vocab.get(key)
-        _need(isinstance(items, list) and all(isinstance(t, str) for t in items),
+        # ``set(map(type, ...))`` runs in C: a generator of isinstance calls over 120,000
+        # entries cost ~0.05 s of every start (issue 14).
+        _need(isinstance(items, list) and set(map(type, items)) <= {str},
               f"{where}: {key}", "expected a list of strings", items)
-        _need(len(set(items)) == len(items), f"{where}: {key}", "expected distinct entries",
-              len(items) - len(set(items)))
+        # A saved vocabulary is normally sorted (scikit-learn's order), and a strictly rising
+        # list is distinct: comparing neighbours costs half of hashing every entry.
+        _need(all(map(operator.lt, items, items[1:])) or len(set(items)) == len(items),
+              f"{where}: {key}", "expected distinct entries", len(items) - len(set(items)))
     n_terms = len(vocab["terms"])
     for j, group in enumerate(meta["lexicon_groups"]):
         _need(all(i < n_terms for i in group), f"{where}: lexicon_groups[{j}]",
@@ -470,15 +481,24 @@ def _check_examples_json(ex: Any, where: str) -> int:
     return len(ids)
 
 
-def _validated(root: Path) -> tuple[dict[str, Any], Any, dict[str, int]]:
-    """(meta, vocab, sizes) of a model directory whose every file passed its checks."""
-    meta = _read_meta(root)
+# What prediction reads; the stored examples (``train --base``, ``suggest``) are hashed and
+# checked only when read: hashing their 3 MB cost every one-page ``classify`` (issue 14).
+_PREDICTOR_FILES = ("vocab.json", "arrays.npz")
+
+
+def _validated(root: Path, *, examples: bool = False,
+               ) -> tuple[dict[str, Any], Any, dict[str, int]]:
+    """(meta, vocab, sizes) of a model directory whose files passed their checks: those
+    prediction reads, and with ``examples`` the stored examples too."""
+    meta = _read_meta(root, None if examples else _PREDICTOR_FILES)
     vocab = _json(root / "vocab.json")
     sizes = _check_vocab(vocab, meta, f"{root}/vocab.json")
-    sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
-                                         f"{root}/examples.json")
+    if examples:
+        sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
+                                             f"{root}/examples.json")
     for name in _ARRAYS:
-        _check_headers(root / name, sizes)
+        if examples or name in _PREDICTOR_FILES:
+            _check_headers(root / name, sizes)
     return meta, vocab, sizes
 
 
@@ -510,7 +530,7 @@ def load_model(path_or_name: str | Path = "default") -> ThemeModel:
 def load_examples(path_or_name: str | Path) -> StoredExamples:
     """The training examples stored with a model (for ``train --base``)."""
     root = resolve_model_dir(path_or_name)
-    meta, vocab, sizes = _validated(root)
+    meta, vocab, sizes = _validated(root, examples=True)
     ex = _json(root / "examples.json")
     z = _npz(root / "examples.npz")
     _check_values(z, root / "examples.npz")
@@ -524,6 +544,8 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
     _need(not z["indices"].size or (int(z["indices"].min()) >= 0
                                     and int(z["indices"].max()) < sizes["features"]),
           f"{where}: indices", f"expected columns below {sizes['features']}", "out of range")
+    import scipy.sparse as sp  # only ``train --base`` and ``suggest`` read examples
+
     try:
         counts = sp.csr_matrix((z["data"].astype(np.float64), z["indices"], indptr),
                                shape=(sizes["rows"], sizes["features"]))
@@ -739,11 +761,15 @@ def _example_extras(examples: StoredExamples) -> dict[str, Any]:
 
 
 def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> None:
+    import scipy.sparse as sp  # training has it loaded already
+
     space = model.features
     (root / "vocab.json").write_text(json.dumps(
         {"word": space.word_vocab, "char": space.char_vocab, "terms": model.terms},
         ensure_ascii=False), "utf-8")
-    np.savez_compressed(root / "arrays.npz", word_idf=space.word_idf, char_idf=space.char_idf,
+    # Uncompressed: float coefficients shrink by a quarter at most, and decompressing them cost
+    # ~40 ms of every one-page ``classify`` (issue 14).
+    np.savez(root / "arrays.npz", word_idf=space.word_idf, char_idf=space.char_idf,
                         coef=model.coef, intercept=model.intercept, combiner=model.combiner,
                         prior_mask=model.prior_mask.astype(np.uint8),
                         **_model_extras(model))

@@ -9,7 +9,8 @@ taxonomy terms while a theme with many examples weighs its terms as its data say
 predicted when ``p_t >= threshold_t``; a calibrated model has every threshold at 0.5 (each
 theme's tuned threshold folded into its row), so scores compare across themes.
 
-Prediction needs numpy and scipy only: no scikit-learn import (issue 3: fast startup).
+Prediction needs numpy only: no scikit-learn (issue 3) and no scipy (issue 14) import, for a
+fast start.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from classifier.features.lexicon import lexicon_counts, lexicon_features
+from classifier.features.rows import Rows
 from classifier.features.space import FeatureSpace, compose
 from classifier.features.wordcounts import WordTable
 from classifier.summary.keyterms import KeywordScorer
@@ -50,6 +51,16 @@ class Prediction:
 
 def _by_weight(item: tuple[str, float]) -> tuple[float, str]:
     return (-item[1], item[0])
+
+
+def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_values)`` for an ascending array (a row's columns): a binary
+    search, and no ``np.unique``, whose plain form imports ``numpy.ma`` (~20 ms of a
+    one-page ``classify``, issue 14)."""
+    if not sorted_values.shape[0]:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), sorted_values.shape[0] - 1)
+    return np.asarray(sorted_values[at] == values)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -87,9 +98,9 @@ class ThemeModel:
         self._keyword_scorer: KeywordScorer | None = None
 
     # -- scoring -----------------------------------------------------------------------------
-    def linear_scores(self, x: sp.csr_matrix) -> np.ndarray:
+    def linear_scores(self, x: Rows) -> np.ndarray:
         """Raw one-vs-rest margins, shape (n_docs, n_labels)."""
-        return np.asarray(x @ self._coef_t, dtype=np.float64) + self.intercept
+        return x.dot(self._coef_t) + self.intercept
 
     def combine(self, margins: np.ndarray, lex: np.ndarray) -> np.ndarray:
         """Probabilities from margins and term-hit features (n_docs, n_labels, 3).
@@ -121,7 +132,7 @@ class ThemeModel:
 
     def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
                            words: WordTable | None = None,
-                           ) -> tuple[np.ndarray, sp.csr_matrix]:
+                           ) -> tuple[np.ndarray, Rows]:
         """(probabilities (n, n_labels), feature matrix) for (title, text) pairs.
 
         ``words``: the ``WordTable`` of the normalized titles and texts, when the caller has
@@ -167,7 +178,7 @@ class ThemeModel:
             out.append(Prediction(labels=labels, scores=scores, evidence=evidence))
         return out
 
-    def _explain(self, x: sp.csr_matrix, row: int, label: int, k: int,
+    def _explain(self, x: Rows, row: int, label: int, k: int,
                  article: tuple[str, str, frozenset[str]] | None = None) -> list[list[Any]]:
         """Top terms by coef x tf-idf; a word and the same-looking char n-gram are merged.
 
@@ -183,14 +194,13 @@ class ThemeModel:
         contrib = vals * self.coef[label, cols]
         pos = contrib > 0
         # Columns are sorted, so a word's weight is added before its n-gram twin's.
-        index = self.features.term_index()
-        keys, where = np.unique(index.keys[cols[pos]], return_inverse=True)
+        keys, where = np.unique(self.features.term_keys(cols[pos]), return_inverse=True)
         weights = np.bincount(where, weights=contrib[pos], minlength=keys.shape[0])
-        readable = index.lengths[keys] >= 2
+        readable = self.features.term_lengths(keys) >= 2
         is_word = keys < len(self.features.word_vocab)
         # A word whose own column is empty here was never cut as a word in this article: it
         # only shows through char n-grams inside longer words (工匠 in 工匠精神), a fragment.
-        readable &= ~is_word | np.isin(keys, cols)
+        readable &= ~is_word | _in_sorted(keys, cols)
         best = self._top(keys, weights, readable & is_word, k, article, True)
         if len(best) < k:
             best += self._top(keys, weights, readable & ~is_word, k - len(best), article, None)

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.errors import ModelError, OptionError
+from classifier.features.rows import Rows
 from classifier.features.space import compose
 from classifier.model.taxonomy import load_taxonomy
 from classifier.model.theme_model import ThemeModel
@@ -102,9 +103,9 @@ def _closeness(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.asarray(np.exp(-np.abs(_logit(proba) - _logit(thresholds[None, :]))))
 
 
-def _unit_rows(x: sp.spmatrix) -> sp.csr_matrix:
+def _unit_rows(x: sp.spmatrix | Rows) -> sp.csr_matrix:
     """Rows scaled to unit length (empty rows stay empty)."""
-    x = sp.csr_matrix(x, dtype=np.float64)
+    x = sp.csr_matrix(x.to_scipy() if isinstance(x, Rows) else x, dtype=np.float64)
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
@@ -198,7 +199,7 @@ def _stored_rows(model: ThemeModel, model_dir: str | None,
         return None, []
     if stored.counts.shape[1] != model.features.n_features:
         return None, []  # examples of another vocabulary: not comparable
-    return model.features.weigh(stored.counts), stored.labels
+    return model.features.weigh(stored.counts).to_scipy(), stored.labels
 
 
 def _sketch(x: sp.csr_matrix, dims: int = SKETCH_DIMS, seed: int = 0) -> np.ndarray:

@@ -42,12 +42,23 @@ _CJK = (r"\u2018-\u201f\u2026\u2e80-\u2fdf\u3001-\u303f\u3040-\u30ff\u3400-\u4db
         r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\U00020000-\U0002fa1f")
 _TO_WIDE = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
 _TO_NARROW = {wide: narrow for narrow, wide in _TO_WIDE.items()}
-# The marks that become full width in Chinese context and ASCII elsewhere. A pattern starts
-# with the mark (lookbehind second) so that the regex engine scans for it instead of trying a
-# lookbehind at every character; one pattern per mark, so that the replacement is a literal
-# and not a Python call per match (union pages type thousands of ASCII commas).
-_WIDEN = {mark: re.compile(rf"{re.escape(mark)}(?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
-          for mark in _TO_WIDE}
+
+
+@lru_cache(maxsize=len(_TO_WIDE))
+def _widen(mark: str) -> re.Pattern[str]:
+    """The pattern of one of the marks that become full width in Chinese context and ASCII
+    elsewhere.
+
+    A pattern starts with the mark (lookbehind second) so that the regex engine scans for it
+    instead of trying a lookbehind at every character; one pattern per mark, so that the
+    replacement is a literal and not a Python call per match (union pages type thousands of
+    ASCII commas). Compiled when a text first has the mark: the eight patterns cost ~40 ms of
+    every start (each holds the large ``_CJK`` class twice; issue 14), and People's Daily
+    text rarely has any of these ASCII marks.
+    """
+    return re.compile(rf"{re.escape(mark)}(?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
+
+
 _NARROW_MARK = re.compile(rf"[，；：！？（）](?<![{_CJK}].)(?![{_CJK}])")
 # U+FF01..U+FF5E are full-width forms of ASCII 0x21..0x7E. The full-width marks above are left
 # alone here and settled by _settle_marks: narrowing all of them and widening most back (the
@@ -192,9 +203,9 @@ def _settle_marks(text: str) -> str:
     Each mark is decided by its neighbours alone, and no mark counts as Chinese, so the
     passes cannot disturb each other.
     """
-    for mark, pattern in _WIDEN.items():
+    for mark, wide in _TO_WIDE.items():
         if mark in text:  # rare in People's Daily: skip the scan
-            text = pattern.sub(_TO_WIDE[mark], text)
+            text = _widen(mark).sub(wide, text)
     return _NARROW_MARK.sub(_narrow, text)
 
 

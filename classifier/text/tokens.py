@@ -48,17 +48,21 @@ def user_dictionary() -> tuple[tuple[str, int, str], ...]:
 
 
 def _rjieba() -> Any:
-    """The shared rjieba segmenter with the user dictionary (built on first use)."""
+    """The shared rjieba segmenter with the user dictionary (built on first use).
+
+    This is rjieba's module-level segmenter (``rjieba.cut``/``rjieba.add_word``): importing
+    rjieba already builds it (~0.17 s), and a second ``rjieba.Jieba()`` cost as much again
+    on every start (issue 14). Nothing else in the process uses rjieba.
+    """
     global _segmenter
     if _segmenter is None:
         with _lock:
             if _segmenter is None:
-                import rjieba  # lazy: building the dictionary takes ~0.1 s
+                import rjieba  # lazy: importing builds the dictionary
 
-                seg = rjieba.Jieba()
                 for word, freq, tag in user_dictionary():
-                    seg.add_word(word, freq, tag)
-                _segmenter = seg
+                    rjieba.add_word(word, freq, tag)
+                _segmenter = rjieba
     return _segmenter
 
 

@@ -245,7 +245,8 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
                                   stored.word_vocab if stored else (),
                                   stored.char_vocab if stored else ())
     space = FeatureSpace(fs, wv, cv, np.ones(len(wv)), np.ones(len(cv)))
-    pseudo_counts = space.counts(pseudo) if pseudo else sp.csr_matrix((0, space.n_features))
+    pseudo_counts = (space.counts(pseudo).to_scipy() if pseudo
+                     else sp.csr_matrix((0, space.n_features)))
     body = lexicon_counts(docs, terms)
     head = lexicon_counts([h for _, h in pairs], terms)
     if stored:
@@ -295,7 +296,7 @@ def _fit(data: _Data, rows: np.ndarray | slice, settings: TrainSettings,
     nw = len(space.word_vocab)
     fs = FeatureSpace(space.settings, space.word_vocab, space.char_vocab,
                       idf_of(counts[:, :nw]), idf_of(counts[:, nw:]))
-    x = fs.weigh(sp.vstack([counts, data.pseudo_counts], format="csr"))
+    x = fs.weigh(sp.vstack([counts, data.pseudo_counts], format="csr")).to_scipy()
     yy = np.vstack([y, data.pseudo_y])
     w = np.r_[data.weights[rows], np.full(data.pseudo_counts.shape[0], settings.pseudo_weight)]
     judged = np.vstack([data.judged[rows], np.ones(data.pseudo_y.shape, dtype=bool)])
@@ -366,7 +367,7 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
     margins = np.zeros(y.shape, dtype=np.float64)
     for k in range(cv):
         fs, coef, icpt = _fit(data, folds != k, settings)
-        margins[folds == k] = fs.weigh(data.counts[folds == k]) @ coef.T + icpt
+        margins[folds == k] = fs.weigh(data.counts[folds == k]).dot(coef.T) + icpt
     combiner = fit_combiner(margins, data.lex, y, data.use_lex, w, judged)
     theme: np.ndarray | None = None
     if settings.combiner == "theme":
