@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -39,11 +40,12 @@ def one_run(lines: list[str], model: Any) -> dict[str, float]:
     from classifier.labelling.output import format_records
     from classifier.summary.extract import summarize
     from classifier.summary.keyterms import keywords_many
-    from classifier.text.reader import article_from_line
+    from classifier.text.jsonl import article_from_record
 
     t: dict[str, float] = {}
     t["read, normalize, clean"], arts = _timed(
-        lambda: [article_from_line(raw, source="pd", line=i + 1) for i, raw in enumerate(lines)])
+        lambda: [article_from_record(json.loads(raw), source="pd", line=i + 1)
+                 for i, raw in enumerate(lines)])
     weight = model.features.settings.title_weight
     pairs = [(compose(a.title, "", weight, normalized=True)[1], a.text) for a in arts]
     t["count_words"], counts = _timed(lambda: [count_words(h, x) for h, x in pairs])

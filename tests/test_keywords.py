@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -142,3 +144,49 @@ def test_counters_and_generic_words_give_way_to_topics() -> None:
     top = keywords(text, k=5)
     assert not {"九届", "十次", "余份", "全市", "围绕"} & set(top)
     assert "技能大赛" in top or "职工" in top
+
+
+_POOL = ["劳动模范", "劳模", "记者", "职工", "2020年", "九届", "全市", "工匠精神", "围绕", "表彰",
+         "外卖骑手", "余份", "张三", "技能大赛", "的", "工会", "3.5%", "慰问", "递员", "服务站"]
+
+
+def _brute_force(table: WordTable, k: int, names: list[frozenset[str]],
+                 idf: Callable[[str], float]) -> list[list[str]]:
+    """Every word judged, scored and ranked: what ``top_many`` must equal."""
+    out = []
+    for row in range(len(table)):
+        lo, hi = int(table.starts[row]), int(table.starts[row + 1])
+        scored = []
+        for i in range(lo, hi):
+            word = table.keys[i]
+            weight = idf(word) if is_candidate(word) and word not in names[row] else 0.0
+            boost = 2.0 if table.title[i] > 0 else 1.0
+            scored.append((-(table.counts[i] * weight * boost), i - lo, word))
+        out.append([w for s, _, w in sorted(scored)[:k] if s < 0])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(_POOL), max_size=4),
+                          st.lists(st.sampled_from(_POOL), max_size=30)), min_size=1, max_size=6),
+       st.integers(0, 6), st.sampled_from(["none", "vocabulary", "column idf", "unknown idf"]))
+def test_top_many_equals_judging_every_word(docs: list[tuple[list[str], list[str]]], k: int,
+                                            variant: str) -> None:
+    """Judging words lazily, best bound first, picks exactly what judging all of them does."""
+    articles = [("，".join(t), "。".join(x)) for t, x in docs]
+    words = sorted(_POOL[::2])
+    vocab = {w: i for i, w in enumerate(words)} if variant != "none" else None
+    column_idf = np.asarray([_idf(w) for w in words]) if "idf" in variant else None
+    idf = _idf
+    if variant == "unknown idf":  # every word outside the vocabulary weighs the same
+
+        def idf(word: str) -> float:
+            return _idf(word) if word in words else 2.0
+    scorer = (KeywordScorer.for_vocabulary(vocab, idf, column_idf,
+                                           2.0 if variant == "unknown idf" else None)
+              if vocab is not None else KeywordScorer(idf))
+    table = WordTable.of([count_words(t, x) for t, x in articles], vocab)
+    names = [frozenset({"张三"}) for _ in articles]
+    want = _brute_force(table, k, names, idf)
+    assert scorer.top_many(table, k, names) == want
+    assert scorer.top_many(table, k, names) == want  # again, with what it remembered

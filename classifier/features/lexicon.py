@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 __all__ = ["lexicon_counts", "lexicon_features"]
+
+_SECOND = itemgetter(1)  # the value (distinct term) of an automaton hit (end, value)
 
 
 def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
@@ -31,11 +34,15 @@ def lexicon_counts(docs: Sequence[str], terms: Sequence[str]) -> np.ndarray:
     lexicon = _lexicon(tuple(terms))
     n_distinct = len(lexicon.distinct)
     lowered = [doc.lower() for doc in docs]
-    found: list[int] = []  # doc * n_distinct + distinct term, per occurrence
+    found: list[int] = []  # the distinct term of every occurrence, document after document
+    ends = np.zeros(len(docs) + 1, dtype=np.int64)
     for i, low in enumerate(lowered):
-        base = i * n_distinct
-        found.extend([base + t for _, t in lexicon.automaton.iter(low)])
-    hits = np.bincount(np.asarray(found, dtype=np.int64), minlength=len(docs) * n_distinct)
+        found.extend(map(_SECOND, lexicon.automaton.iter(low)))  # C-level: no loop per hit
+        ends[i + 1] = len(found)
+    # doc * n_distinct + distinct term, per occurrence
+    cells = np.asarray(found, dtype=np.int64)
+    cells += np.repeat(np.arange(len(docs), dtype=np.int64) * n_distinct, np.diff(ends))
+    hits = np.bincount(cells, minlength=len(docs) * n_distinct)
     out = hits.reshape(len(docs), n_distinct)[:, lexicon.term_of_column].astype(np.float32)
     for j in lexicon.overlapping:
         for i in np.flatnonzero(out[:, j] > 1).tolist():

@@ -181,6 +181,11 @@ class FeatureSpace:
                                          new.shape[0])
         return self._lengths[cols]
 
+    @property
+    def unknown_idf(self) -> float:
+        """The IDF ``idf_of_word`` gives a word outside the vocabulary (the largest)."""
+        return self._max_idf
+
     def idf_of_word(self, word: str) -> float:
         """IDF of a word; unknown words get the largest IDF (rarest)."""
         if self._idf_by_word is None:  # the keyword scorer asks for every vocabulary word

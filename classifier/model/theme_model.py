@@ -237,8 +237,9 @@ class ThemeModel:
             # The feature space's method, not ``self.word_idf``: a scorer holding a bound
             # method of the model would make a cycle that keeps every reloaded model alive
             # until a full GC (issue 15, item 15).
-            self._keyword_scorer = KeywordScorer.for_vocabulary(self.features.word_index,
-                                                                self.features.idf_of_word)
+            self._keyword_scorer = KeywordScorer.for_vocabulary(
+                self.features.word_index, self.features.idf_of_word, self.features.word_idf,
+                self.features.unknown_idf)
         return self._keyword_scorer
 
     def label_names(self) -> list[dict[str, str]]:

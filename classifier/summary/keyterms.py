@@ -55,20 +55,34 @@ class KeywordScorer:
         self._limit = len(self.known) + _MEMO_WORDS
         self.vocabulary: Mapping[str, int] | None = None
         self.by_column = np.zeros(0)
+        self._column_idf: np.ndarray | None = None
 
     @classmethod
-    def for_vocabulary(cls, vocabulary: Mapping[str, int],
-                       idf: Callable[[str], float]) -> KeywordScorer:
+    def for_vocabulary(cls, vocabulary: Mapping[str, int], idf: Callable[[str], float],
+                       column_idf: np.ndarray | None = None,
+                       unknown_idf: float | None = None) -> KeywordScorer:
         """A scorer for the words of ``vocabulary`` (word -> column).
 
         A column's weight is computed the first time an article has its word: judging all
         27,000 words up front cost ~0.1 s of every one-page ``classify`` (issue 14).
+        ``column_idf`` (optional) holds ``idf`` of every column's word and ``unknown_idf``
+        (optional, with it) what ``idf`` gives every word outside the vocabulary, so that
+        a batch's weights are one gather instead of one call per word.
         """
         scorer = cls(idf)
         scorer.vocabulary = vocabulary
         # One spare slot at the end: column -1 (not in the vocabulary) indexes it harmlessly.
-        scorer.by_column = np.full(max(vocabulary.values(), default=-1) + 2, np.nan)
+        width = max(vocabulary.values(), default=-1) + 2
+        scorer.by_column = np.full(width, np.nan)
         scorer.by_column[-1] = 0.0
+        if column_idf is not None:
+            # The spare last slot (column -1) holds the weight of words outside: NaN when
+            # unknown, and then ``idf`` is asked.
+            spare = np.nan if unknown_idf is None else unknown_idf
+            scorer._column_idf = np.append(np.asarray(column_idf, dtype=np.float64), spare)
+            if scorer._column_idf.shape[0] != width:
+                raise ValueError(f"column_idf has {column_idf.shape[0]} entries for a "
+                                 f"vocabulary of {width - 1} columns")
         return scorer
 
     def weight(self, word: str) -> float:
@@ -85,19 +99,18 @@ class KeywordScorer:
                 self.known[word] = found
         return found
 
-    def _weights(self, table: WordTable) -> np.ndarray:
+    def _bounds(self, table: WordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(weight, judged, columns) of every entry of ``table``.
+
+        A judged entry has its weight; an unjudged one the weight it has if it may be a
+        keyword (its IDF, or 1), which is also an upper bound: judging only sets it to 0 or
+        keeps it. ``columns`` are the entries' vocabulary columns (None without one).
+        """
         n = len(table.keys)
+        cols = None
         if self.vocabulary is not None:
             cols = table.columns_in(self.vocabulary)
             weights = self.by_column[cols]
-            new = np.flatnonzero(np.isnan(weights) & (cols >= 0))
-            if new.shape[0]:  # columns met for the first time: the key is the vocabulary word
-                first = np.unique(cols[new], return_index=True)[1]
-                for i in new[first].tolist():
-                    word = table.keys[i]
-                    self.by_column[cols[i]] = self.idf(word) if (
-                        self.idf is not None and is_candidate(word)) else 0.0
-                weights = self.by_column[cols]
             rest = np.flatnonzero(cols < 0)
         else:
             weights = np.empty(n)
@@ -105,18 +118,43 @@ class KeywordScorer:
         keys = [table.keys[i] for i in rest.tolist()]
         weights[rest] = np.fromiter(map(self.known.get, keys, repeat(np.nan)), np.float64,
                                     len(keys))
-        for i in rest[np.isnan(weights[rest])].tolist():  # words never seen before
-            weights[i] = self.weight(table.keys[i])
-        return weights
+        judged = ~np.isnan(weights)
+        todo = ~judged
+        if self.idf is None:
+            weights[todo] = 1.0
+            return weights, judged, cols
+        if cols is not None and self._column_idf is not None:
+            weights[todo] = self._column_idf[cols[todo]]
+            todo &= np.isnan(weights)
+        # One ``idf`` call per distinct word: cheap next to judging it (regexes, a dictionary).
+        words = [table.keys[i] for i in np.flatnonzero(todo).tolist()]
+        distinct = dict.fromkeys(words)
+        bound = dict(zip(distinct, map(self.idf, distinct), strict=True))
+        weights[todo] = np.fromiter(map(bound.__getitem__, words), np.float64, len(words))
+        return weights, judged, cols
+
+    def _judge(self, word: str, column: int, weight: float) -> bool:
+        """Whether ``word`` may be a keyword; remembers its weight (``weight`` or 0)."""
+        ok = is_candidate(word)
+        if column >= 0:
+            self.by_column[column] = weight if ok else 0.0
+        elif len(self.known) < self._limit:  # bounded, as in ``weight``
+            self.known[word] = weight if ok else 0.0
+        return ok
 
     def top_many(self, table: WordTable, k: int,
                  exclude: Sequence[Collection[str]] | None = None) -> list[list[str]]:
         """The ``k`` best words of every article of ``table``, best first (lowercased).
 
         ``exclude`` holds, per article, words that must not be chosen there (its byline
-        names).
+        names). Words are ranked by the weight they have if they may be keywords and judged
+        (``is_candidate``) in that order until ``k`` pass: judging takes regexes and a
+        dictionary look-up, and most of a batch's words never come near its top ``k``
+        (issue 14). A judged word keeps its weight or drops to 0, so the words that pass,
+        in that order, are exactly the top ``k`` by their true scores.
         """
-        score = table.counts * self._weights(table)
+        upper, judged, cols = self._bounds(table)
+        score = table.counts * upper
         score[table.title > 0] *= TITLE_BOOST  # the headline names the topic
         for row, words in enumerate(exclude or ()):
             lo, hi = int(table.starts[row]), int(table.starts[row + 1])
@@ -129,11 +167,22 @@ class KeywordScorer:
         # By article, then best first; lexsort is stable, so ties go to the word seen first
         # (title words, then the body's order).
         order = np.lexsort((-score, rows))
-        rank = np.arange(order.shape[0]) - table.starts[rows[order]]
-        chosen = order[(rank < k) & (score[order] > 0.0)]
+        positive = (score > 0.0).tolist()
+        done = judged.tolist()
         out: list[list[str]] = [[] for _ in range(len(table))]
-        for i, row in zip(chosen.tolist(), rows[chosen].tolist(), strict=True):
-            out[row].append(table.keys[i])
+        for row in range(len(table)) if k > 0 else ():
+            picked = out[row]
+            lo, hi = int(table.starts[row]), int(table.starts[row + 1])
+            for i in order[lo:hi].tolist():
+                if not positive[i]:
+                    break  # the rest of the article scores 0
+                if not done[i]:
+                    column = -1 if cols is None else int(cols[i])
+                    if not self._judge(table.keys[i], column, float(upper[i])):
+                        continue
+                picked.append(table.keys[i])
+                if len(picked) == k:
+                    break
         return out
 
 
