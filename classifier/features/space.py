@@ -198,11 +198,15 @@ class FeatureSpace:
         ``words`` (a ``WordTable`` of each document's normalized title and text) gives the
         word block without cutting the documents again.
         """
+        return hstack(self._blocks(docs, words))
+
+    def _blocks(self, docs: Sequence[str], words: WordTable | None) -> tuple[Rows, Rows]:
+        """(word counts, char n-gram counts) of composed documents (see ``counts``)."""
         if words is None:
             wc = _count_block([word_analyzer(d) for d in docs], self.word_index)
         else:
             wc = self._word_block(words)
-        return hstack([wc, self._char_counts(docs)])
+        return wc, self._char_counts(docs)
 
     def _word_block(self, words: WordTable) -> Rows:
         """Word counts of composed documents from their articles' word table.
@@ -232,7 +236,9 @@ class FeatureSpace:
     def weigh(self, counts: Rows | Any) -> Rows:
         """TF-IDF of count rows (``Rows`` or a scipy sparse matrix), each block
         L2-normalized and weighted."""
-        word_counts, char_counts = Rows.of(counts).split_columns(len(self.word_vocab))
+        return self._weigh(*Rows.of(counts).split_columns(len(self.word_vocab)))
+
+    def _weigh(self, word_counts: Rows, char_counts: Rows) -> Rows:
         w = tfidf_block(word_counts, self.word_idf)
         c = tfidf_block(char_counts, self.char_idf)
         return hstack([w.with_data(w.data * self.settings.word_weight),
@@ -240,4 +246,5 @@ class FeatureSpace:
 
     def transform(self, docs: Sequence[str], words: WordTable | None = None) -> Rows:
         """Feature matrix of composed documents (``words``: see ``counts``)."""
-        return self.weigh(self.counts(docs, words))
+        # The blocks are weighed apart and joined once (no join, split and join again).
+        return self._weigh(*self._blocks(docs, words))

@@ -167,23 +167,33 @@ class KeywordScorer:
         # By article, then best first; lexsort is stable, so ties go to the word seen first
         # (title words, then the body's order).
         order = np.lexsort((-score, rows))
-        positive = (score > 0.0).tolist()
-        done = judged.tolist()
         out: list[list[str]] = [[] for _ in range(len(table))]
-        for row in range(len(table)) if k > 0 else ():
-            picked = out[row]
-            lo, hi = int(table.starts[row]), int(table.starts[row + 1])
-            for i in order[lo:hi].tolist():
-                if not positive[i]:
-                    break  # the rest of the article scores 0
-                if not done[i]:
+        if k <= 0:
+            return out
+        starts = table.starts.tolist()
+        for row, picked in enumerate(out):
+            self._walk(table, order, starts[row], starts[row + 1], k, picked,
+                       (score, upper, judged, cols))
+        return out
+
+    def _walk(self, table: WordTable, order: np.ndarray, lo: int, hi: int, k: int,
+              picked: list[str],
+              arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]) -> None:
+        """Append to ``picked`` the first ``k`` words of one article's entries
+        ``order[lo:hi]`` (best bound first) that may be keywords, judging as it goes."""
+        score, upper, judged, cols = arrays
+        # A few candidates at a time: most articles are done within their first k entries.
+        for start in range(lo, hi, 4 * k):
+            for i in order[start:min(hi, start + 4 * k)].tolist():
+                if score[i] <= 0.0:
+                    return  # the rest of the article scores 0
+                if not judged[i]:
                     column = -1 if cols is None else int(cols[i])
                     if not self._judge(table.keys[i], column, float(upper[i])):
                         continue
                 picked.append(table.keys[i])
                 if len(picked) == k:
-                    break
-        return out
+                    return
 
 
 def keywords(
