@@ -1,7 +1,8 @@
 """Throughput of ``classifier label`` vs a hand-assembled baseline, measured in the same run.
 
     python bench/bench_label.py [--shared ../shared] [--model default] [--repeats 3]
-                                [--subset 3000] [--full/--no-full] [--json results.json]
+                                [--subset 3000] [--full/--no-full] [--fasttext/--no-fasttext]
+                                [--json results.json]
 
 What is measured (results go to docs/LABEL_BENCH.md, then docs/BENCHMARKS.md):
 
@@ -21,6 +22,12 @@ What is measured (results go to docs/LABEL_BENCH.md, then docs/BENCHMARKS.md):
   articles.jsonl), timed predicting the same ``--subset`` articles (tokenize, vectorize,
   predict_proba; jieba's dictionary is loaded before timing), interleaved with our runs. It
   labels only: no normalization, summary, keywords or evidence, and writes nothing.
+* The fastText baseline (what a user would pick for speed; issue 14): ``fasttext`` (from the
+  ``bench`` extra: the fasttext-numpy2-wheel wheel) trained supervised with one-vs-rest loss
+  (``FASTTEXT_PARAMS``: fixed seed, one thread) on the same labelled articles, tokens from
+  ``classifier.text.tokens.words`` (rjieba). Timed, interleaved with the others on the same
+  ``--subset`` articles: tokenize + ``predict(k=-1, threshold=0.5)``, one core. It labels
+  only. Skipped with a message when ``fasttext`` is not installed (or with ``--no-fasttext``).
 * Memory flat in the number of files: peak memory labelling 200 vs 2,000 small files.
 
 The corpus is read from ../shared and never copied into the repository; temporary files go to
@@ -44,6 +51,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EVERY = 0.5  # seconds between memory samples (see the module docstring)
+# The fastText baseline (issue 14): one-vs-rest sigmoids, so an article can get several themes or
+# none, as with `label`. 690 labelled articles need more epochs and a higher rate than the
+# defaults (5 and 0.1 learn nothing here: held-out micro-F1 0 on a 4/5 split); word bigrams
+# scored lower on that split (0.49 vs 0.62) and predict slower. One thread and a fixed seed
+# make the model the same on every run.
+FASTTEXT_PARAMS: dict[str, Any] = {"loss": "ova", "lr": 0.5, "epoch": 50, "dim": 100,
+                                   "wordNgrams": 1, "minCount": 1, "seed": 1, "thread": 1,
+                                   "verbose": 0}
+FASTTEXT_NONE = "none"  # pseudo-label of the unlabelled training articles (see train_fasttext)
 
 
 def load_articles(shared: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -140,6 +156,17 @@ def summarize_runs(runs: list[dict[str, float]], workers: int, mb: float) -> dic
             "peak_pss_mb": round(max(r["peak_pss_mb"] for r in runs), 1)}
 
 
+def load_labelled(shared: Path) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The labelled articles (corpus/labels/train.jsonl joined with articles.jsonl) and labels."""
+    labels: dict[str, list[str]] = {}
+    with (shared / "corpus/labels/train.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                row = json.loads(line)
+                labels[row["id"]] = row["labels"]
+    return [a for a in load_articles(shared) if a["id"] in labels], labels
+
+
 def train_baseline(shared: Path) -> tuple[Any, Any, dict[str, Any]]:
     """Train the jieba + TF-IDF + one-vs-rest logistic regression baseline."""
     import logging
@@ -151,13 +178,7 @@ def train_baseline(shared: Path) -> tuple[Any, Any, dict[str, Any]]:
     from sklearn.preprocessing import MultiLabelBinarizer
 
     jieba.setLogLevel(logging.WARNING)
-    labels: dict[str, list[str]] = {}
-    with (shared / "corpus/labels/train.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                row = json.loads(line)
-                labels[row["id"]] = row["labels"]
-    train = [a for a in load_articles(shared) if a["id"] in labels]
+    train, labels = load_labelled(shared)
     docs = [f"{a.get('title') or ''}\n{a['text']}" for a in train]
     mlb = MultiLabelBinarizer()
     y = mlb.fit_transform([labels[a["id"]] for a in train])
@@ -180,6 +201,55 @@ def time_baseline(vec: Any, clf: Any, subset: list[dict[str, Any]]) -> dict[str,
             "articles": len(subset), "wall_s": 0.0, "peak_pss_mb": 0.0}
 
 
+def fasttext_line(text: str) -> str:
+    """One fastText input line: rjieba word tokens (``tokens.words``) joined by spaces."""
+    from classifier.text.tokens import words
+
+    # words() drops whitespace and punctuation, so the line has no "\n" (predict needs one line).
+    return " ".join(words(text))
+
+
+def train_fasttext(shared: Path, tmp: Path) -> tuple[Any, dict[str, Any]] | None:
+    """Train the fastText one-vs-rest baseline on the labelled articles; None if not installed.
+
+    fastText needs a label on every training line, so unlabelled articles get the pseudo-label
+    ``FASTTEXT_NONE`` (they are the negatives every theme should learn from); it is dropped from
+    the predictions.
+    """
+    try:
+        import fasttext
+    except ImportError:
+        return None
+    train, labels = load_labelled(shared)
+    path = tmp / "fasttext-train.txt"
+    with path.open("w", encoding="utf-8") as f:
+        for a in train:
+            tags = " ".join(f"__label__{t}" for t in labels[a["id"]] or [FASTTEXT_NONE])
+            doc = f"{a.get('title') or ''}\n{a['text']}"
+            f.write(f"{tags} {fasttext_line(doc)}\n")
+    t0 = time.perf_counter()
+    model = fasttext.train_supervised(input=str(path), **FASTTEXT_PARAMS)
+    info = {"train_articles": len(train), "train_seconds": round(time.perf_counter() - t0, 1),
+            "params": FASTTEXT_PARAMS, "labels": len(model.labels) - 1}
+    return model, info
+
+
+def time_fasttext(model: Any, subset: list[dict[str, Any]]) -> dict[str, float]:
+    """One timed pass of the fastText baseline over ``subset``: rjieba tokens + ``predict``.
+
+    ``predict`` gets the whole batch (a list: one C++ loop) with k=-1, threshold=0.5: every
+    theme whose one-vs-rest probability reaches 0.5. The segmenter is loaded before timing.
+    """
+    texts = [f"{a.get('title') or ''}\n{a['text']}" for a in subset]
+    c0, t0 = time.process_time(), time.perf_counter()
+    found, _probs = model.predict([fasttext_line(t) for t in texts], k=-1, threshold=0.5)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    none = f"__label__{FASTTEXT_NONE}"
+    labelled = sum(1 for tags in found if any(t != none for t in tags))
+    return {"seconds": seconds, "cpu_s": cpu, "articles": len(subset), "wall_s": 0.0,
+            "peak_pss_mb": 0.0, "labelled": labelled}
+
+
 def small_files(root: Path, n: int, articles: list[dict[str, Any]]) -> Path:
     """``n`` small pages (title + first 300 characters of an article) in one folder."""
     root.mkdir()
@@ -198,6 +268,8 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=3000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--full", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--fasttext", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time the fastText baseline (needs the bench extra)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--child-run", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -215,18 +287,37 @@ def main() -> None:
         mb = text_mb(subset)
         results["subset"] = {"articles": len(subset), "text_mb": round(mb, 2)}
         vec, clf, info = train_baseline(args.shared)
-        runs: dict[str, list[dict[str, float]]] = {"baseline": [], "w1": [], "w2": []}
-        for _ in range(args.repeats):  # interleaved, so machine noise hits all three alike
+        ft = train_fasttext(args.shared, t) if args.fasttext else None
+        if args.fasttext and ft is None:
+            print("fastText baseline skipped: the `fasttext` module is not installed "
+                  "(pip install -e '.[bench]' installs it from the fasttext-numpy2-wheel "
+                  "wheel)", file=sys.stderr)
+            results["fasttext"] = {"skipped": "fasttext is not installed"}
+        runs: dict[str, list[dict[str, float]]] = {"baseline": [], "fasttext": [], "w1": [],
+                                                   "w2": []}
+        for _ in range(args.repeats):  # interleaved, so machine noise hits all of them alike
             runs["baseline"].append(time_baseline(vec, clf, subset))
+            if ft is not None:
+                runs["fasttext"].append(time_fasttext(ft[0], subset))
             for w in (1, 2):
                 runs[f"w{w}"].append(run_label([str(sub_path)], t / "out.jsonl", args.model, w))
         base = summarize_runs(runs["baseline"], 1, mb)
         results["baseline"] = {**info, **{k: v for k, v in base.items()
                                           if not k.startswith(("wall", "peak"))}}
+        fast: dict[str, Any] | None = None
+        if ft is not None:
+            fast = summarize_runs(runs["fasttext"], 1, mb)
+            results["fasttext"] = {
+                **ft[1], **{k: v for k, v in fast.items() if not k.startswith(("wall", "peak"))},
+                "labelled_articles": runs["fasttext"][0]["labelled"]}
         for w in (1, 2):
             r = summarize_runs(runs[f"w{w}"], w, mb)
             r["x_baseline_wall"] = round(r["articles_per_s"] / base["articles_per_s"], 2)
             r["x_baseline_cpu"] = round(r["articles_per_cpu_s"] / base["articles_per_cpu_s"], 2)
+            if fast is not None:  # label / fastText: above 1 means `label` is faster
+                r["x_fasttext_wall"] = round(r["articles_per_s"] / fast["articles_per_s"], 2)
+                r["x_fasttext_cpu"] = round(r["articles_per_cpu_s"]
+                                            / fast["articles_per_cpu_s"], 2)
             results[f"subset_workers{w}"] = r
         print(json.dumps(results), file=sys.stderr)
         if args.full:
