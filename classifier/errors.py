@@ -56,4 +56,5 @@ class OutputError(ClassifierError):
 
 
 class ServiceError(ClassifierError):
-    """The HTTP service could not start."""
+    """The HTTP service could not start, or could not analyze a request (its analysis
+    processes kept stopping)."""

@@ -1,7 +1,11 @@
 """Issue 15, service items: 422 not 500 (12), safe reloads (14), no cross-site reload and no
 slow-client hold (16), keep-alive clients across worker restarts (19), offline docs (21),
 serve's dependencies (11). Real servers on loopback. Items 14 (several workers), 19 and 28
-are in tests/test_serve.py, beside the other tests of the real `serve` command."""
+are in tests/test_serve.py, beside the other tests of the real `serve` command.
+
+The server here analyzes in one thread of its own process (``processes=0``, issue 14), the
+mode of ``--workers`` > 1 and of one-core machines; tests/test_serve.py covers the analysis
+processes."""
 
 from __future__ import annotations
 
@@ -38,7 +42,8 @@ def model_dir(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="module")
 def server(model_dir: Path) -> Iterator[ThreadServer]:
-    with ThreadServer(create_app(str(model_dir)), http=HeaderTimeoutProtocol) as srv:
+    with ThreadServer(create_app(str(model_dir), processes=0),
+                      http=HeaderTimeoutProtocol) as srv:
         yield srv
 
 
@@ -157,6 +162,47 @@ def test_fast_keep_alive_client_is_not_affected(server: ThreadServer,
             time.sleep(0.3)  # idle between requests, under the keep-alive timeout
 
 
+def test_a_request_head_over_the_limit_is_refused(server: ThreadServer) -> None:
+    """httptools sets no limit on a request's head; h11 refused one over 16 KB and so do we."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                  b"a" * (limits.MAX_HEAD_BYTES + 100))
+        reply = s.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    with httpx.Client(base_url=server.url) as c:  # a large head under the limit is served
+        assert c.get("/health", headers={"x-big": "a" * 8000}).status_code == 200
+
+
+def test_pipelined_requests_are_answered_in_order(server: ThreadServer) -> None:
+    one = b"GET /themes HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(one + b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200") == 2
+    assert data.index(b'"themes"') < data.index(b'"generation"')
+
+
+# -- issue 14: one-thread mode -------------------------------------------------------------------
+
+def test_one_thread_mode_answers_the_library_records(server: ThreadServer, client: httpx.Client,
+                                                     model_dir: Path) -> None:
+    from pydantic import TypeAdapter
+
+    from classifier.labelling.analysis import analyze
+    from classifier.labelling.options import Options
+    from classifier.model.store import load_model
+    from classifier.text.reader import articles_from_text
+
+    assert server.server.config.app.state.analyzer.pids == []
+    text = "本报讯 市总工会开展职工技能培训。\n\n新就业形态劳动者权益保障座谈会召开。"
+    r = client.post("/classify", json={"text": text})
+    records = [x.to_dict() for x in analyze(articles_from_text(text, source="<text>"),
+                                            load_model(model_dir), Options())]
+    assert r.content == TypeAdapter(dict[str, Any]).dump_json({"articles": records})
+
+
 # -- item 21 ------------------------------------------------------------------------------------
 
 def test_docs_pages_need_no_cdn(client: httpx.Client) -> None:
@@ -180,6 +226,8 @@ def test_fastapi_and_uvicorn_are_dependencies() -> None:
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
     names = {d.split(">")[0].split("=")[0].split("<")[0].strip() for d in deps}
     assert {"fastapi", "uvicorn", "fastapi-offline"} <= names
+    # the C HTTP parser and event loop the runner uses (issue 14)
+    assert {"httptools", "uvloop"} <= names
 
 
 def test_serve_without_fastapi_is_a_clean_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

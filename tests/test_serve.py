@@ -1,7 +1,9 @@
 """The HTTP service against a real uvicorn server on an ephemeral loopback port (issue 6).
 
 Most tests share one in-process server (uvicorn in a background thread, bound to a socket on
-127.0.0.1:0); the signal tests run ``python -m classifier serve`` in a subprocess.
+127.0.0.1:0) that analyzes in two analysis processes (issue 14; tests/test_hardening_service.py
+runs its server with ``processes=0``, the one-thread mode); the signal tests run
+``python -m classifier serve`` in a subprocess.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from typing import Any
 import httpx
 import pytest
 
+from classifier.errors import ModelError, ServiceError
 from classifier.model.store import load_model, save_model
-from classifier.service.app import create_app, is_loopback
+from classifier.service import jobs
+from classifier.service.app import WORKERS_ENV, ClassifyRequest, create_app, is_loopback
+from classifier.service.pool import PROCESSES_ENV, Analyzer, default_processes
 from classifier.service.runner import ModelHolder
 
 from .conftest import ROOT, seed_text
@@ -49,7 +54,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 @pytest.fixture(scope="module")
 def server(model_dir: Path) -> Iterator[ThreadServer]:
-    with ThreadServer(create_app(str(model_dir), max_body_bytes=LIMIT)) as srv:
+    with ThreadServer(create_app(str(model_dir), max_body_bytes=LIMIT, processes=2)) as srv:
         yield srv
 
 
@@ -196,6 +201,146 @@ def test_chunked_body_under_limit_is_served(client: httpx.Client) -> None:
     assert r.status_code == 200 and len(r.json()["articles"]) == 1
 
 
+# -- where the analysis runs (issue 14) --------------------------------------------------------
+
+def _analyzer(server: ThreadServer) -> Analyzer:
+    analyzer: Analyzer = server.server.config.app.state.analyzer
+    return analyzer
+
+
+def _library_body(model_dir: Path, texts: list[tuple[str, str]]) -> bytes:
+    """What FastAPI answered for ``(source, text)`` pairs before issue 14: the library's
+    records, encoded by pydantic as a ``dict[str, Any]`` response."""
+    from pydantic import TypeAdapter
+
+    from classifier.labelling.analysis import analyze
+    from classifier.labelling.options import Options
+    from classifier.text.reader import articles_from_text
+
+    articles = [a for source, text in texts for a in articles_from_text(text, source=source)
+                if a.title or a.text]
+    records = [r.to_dict() for r in analyze(articles, load_model(model_dir), Options())]
+    return TypeAdapter(dict[str, Any]).dump_json({"articles": records})
+
+
+def test_classify_body_is_byte_for_byte_the_records(client: httpx.Client,
+                                                    model_dir: Path) -> None:
+    r = client.post("/classify", json={"text": page()})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.content == _library_body(model_dir, [("<text>", page())])
+    assert b"\\u" not in r.content  # Chinese written as UTF-8 (ensure_ascii=False)
+
+
+def test_long_texts_lists_are_cut_into_jobs_with_the_same_records(
+        client: httpx.Client, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "JOB_CHARS", 1000)
+    texts = [seed_text(n)[:900] for n in ("000", "001", "002", "003", "004")]
+    req = ClassifyRequest(texts=texts)
+    assert len(jobs.make_jobs("classify", req, {})) == 5  # one job per text here
+    r = client.post("/classify", json={"texts": texts})
+    assert r.status_code == 200
+    assert r.content == _library_body(model_dir, [(f"<texts[{i}]>", t)
+                                                  for i, t in enumerate(texts)])
+
+
+def test_analysis_runs_in_other_processes_which_are_replaced_when_they_die(
+        server: ThreadServer, client: httpx.Client) -> None:
+    analyzer = _analyzer(server)
+    pids = analyzer.pids
+    assert len(pids) == 2 and os.getpid() not in pids
+    os.kill(pids[0], signal.SIGKILL)
+    for _ in range(4):  # the job sent to the dead process goes to the other one
+        r = client.post("/classify", json={"text": page(600)})
+        assert r.status_code == 200 and r.json()["articles"]
+    deadline = time.monotonic() + 60
+    while len(analyzer.pids) < 2 or pids[0] in analyzer.pids:
+        assert time.monotonic() < deadline, "no process replaced the one that was killed"
+        time.sleep(0.1)
+    assert pids[1] in analyzer.pids and _gone({pids[0]})
+
+
+def test_reload_starts_new_analysis_processes_and_stops_the_old(
+        server: ThreadServer, client: httpx.Client) -> None:
+    analyzer = _analyzer(server)
+    old = set(analyzer.pids)
+    assert client.post("/admin/reload", json={}).status_code == 200
+    new = set(analyzer.pids)
+    assert len(new) == 2 and not new & old
+    deadline = time.monotonic() + 30
+    while not _gone(old):
+        assert time.monotonic() < deadline, "the old analysis processes still run"
+        time.sleep(0.1)
+    assert client.post("/classify", json={"text": page(300)}).status_code == 200
+
+
+def test_stopping_the_server_stops_its_analysis_processes(tiny_model: Path) -> None:
+    with ThreadServer(create_app(str(tiny_model), processes=1)) as srv:
+        pids = set(_analyzer(srv).pids)
+        assert len(pids) == 1
+        r = httpx.post(srv.url + "/summarize", json={"text": "本报讯 职工技能大赛举行。"})
+        assert r.status_code == 200 and r.json()["articles"]
+    deadline = time.monotonic() + 30
+    while not _gone(pids):
+        assert time.monotonic() < deadline, "an analysis process outlived its server"
+        time.sleep(0.1)
+
+
+def test_a_script_without_a_main_guard_serves_and_leaves_no_process(
+        tiny_model: Path, tmp_path: Path) -> None:
+    """The analysis processes are forked by the service's own fork server, not by
+    multiprocessing's, which would run such a script again in every process."""
+    script = tmp_path / "serve_once.py"
+    script.write_text(
+        "import json, httpx\n"
+        "from classifier.service.app import create_app\n"
+        "from tests.loopback import ThreadServer\n"
+        f"with ThreadServer(create_app({str(tiny_model)!r}, processes=1)) as srv:\n"
+        "    r = httpx.post(srv.url + '/classify', json={'text': '本报讯 职工技能大赛举行。'})\n"
+        "    pids = srv.server.config.app.state.analyzer.pids\n"
+        "print(json.dumps({'status': r.status_code, 'pids': pids}))\n", "utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["status"] == 200 and len(out["pids"]) == 1
+    assert _gone(set(out["pids"]))
+
+
+def test_an_analysis_process_that_cannot_load_the_model_is_a_model_error(
+        tiny_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="nosuch"):
+        Analyzer(1).prepare(str(tmp_path / "nosuch"), load_model(tiny_model))
+
+
+def test_default_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PROCESSES_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert default_processes() == 3  # one per usable core
+    assert default_processes(workers=2) == 0  # uvicorn workers analyze themselves
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert default_processes() == 0  # one core: a thread of the server process
+    monkeypatch.setenv(PROCESSES_ENV, "1")
+    assert default_processes() == 1
+    monkeypatch.setenv(PROCESSES_ENV, "two")
+    with pytest.raises(ServiceError, match="two"):
+        default_processes()
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    monkeypatch.setenv(PROCESSES_ENV, "")
+    assert create_app("default").state.analyzer.processes == 0  # nothing started yet
+
+
+def test_openapi_documents_the_same_answers(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, name in (("/classify", "Classify"), ("/summarize", "Summarize")):
+        post = paths[path]["post"]
+        assert post["responses"]["200"]["content"]["application/json"]["schema"] == {
+            "additionalProperties": True, "type": "object",
+            "title": f"Response {name} {name} Post"}
+        assert post["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{name}Request"}
+        assert "422" in post["responses"]
+
+
 # -- reload ------------------------------------------------------------------------------------
 
 def test_admin_reload_swaps_in_the_new_model(client: httpx.Client, model_dir: Path) -> None:
@@ -257,7 +402,7 @@ def test_reload_while_requests_are_in_flight(client: httpx.Client, server: Threa
     for t in threads:
         t.start()
     try:
-        for _ in range(6):
+        for _ in range(4):  # each starts two new analysis processes while requests run
             assert client.post("/admin/reload", json={}).status_code == 200
             time.sleep(0.1)
     finally:
@@ -265,7 +410,7 @@ def test_reload_while_requests_are_in_flight(client: httpx.Client, server: Threa
         for t in threads:
             t.join(30)
     assert not errors and statuses and set(statuses) == {200}
-    assert client.get("/health").json()["generation"] == before + 6
+    assert client.get("/health").json()["generation"] == before + 4
 
 
 def test_holder_swaps_one_reference(model_dir: Path) -> None:
@@ -478,3 +623,22 @@ def test_serve_command_port_in_use_is_a_clean_error(model_dir: Path) -> None:
                                           str(model_dir)])
     assert result.exit_code == 1, result.output
     assert "could not start" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [([], None), (["--processes", "0"], 0),
+                                                 (["--processes", "3"], 3)])
+def test_serve_cli_passes_processes(monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                    expected: int | None) -> None:
+    """``classifier serve --processes N`` reaches the server (default: one per core)."""
+    from typer.testing import CliRunner
+
+    from classifier.cli.app import app
+    from classifier.service import runner
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(runner, "run_server", lambda **kw: seen.update(kw))
+    result = CliRunner().invoke(app, ["serve", "--port", "0", *args])
+    assert result.exit_code == 0, result.output
+    assert seen["processes"] == expected and seen["port"] == 0
+    bad = CliRunner().invoke(app, ["serve", "--processes", "-1"])
+    assert bad.exit_code == 2 and "-1" in bad.output

@@ -6,8 +6,13 @@ middleware in ``classifier.service.limits``.
 Behaviour (issue 6):
 
 - The model loads once per worker process, in the app's lifespan startup.
-- Endpoints doing CPU work are plain ``def`` functions, which FastAPI runs in its threadpool,
-  so analysis never blocks the event loop.
+- ``/classify`` and ``/summarize`` (issue 14) are ``async`` endpoints that never analyze on
+  the event loop: they cut the validated request into jobs (``service/jobs``) and await the
+  answer of the analysis processes (``service/pool``: one per core, taking jobs in arrival
+  order; or one thread, one job at a time). The jobs return the records already encoded, so
+  the endpoints return the bytes as they are: no second trip through the threadpool to
+  validate and encode a ``dict`` answer, and the documented response stays
+  ``dict[str, Any]`` (``response_model``).
 - Reload (SIGHUP, or ``POST /admin/reload`` from a loopback client with a JSON content type,
   so no cross-site form can trigger it) loads and validates the new model fully and tries it
   on one sentence, then swaps one reference; requests in flight keep the object they started
@@ -38,7 +43,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -50,11 +55,12 @@ from pydantic import (
 )
 
 from classifier.errors import ClassifierError, InputError, UsageError
-from classifier.labelling.options import LIMITS, Options
+from classifier.labelling.options import LIMITS
 from classifier.service.docs import add_offline_docs
 from classifier.service.holder import ModelHolder
+from classifier.service.jobs import make_jobs
 from classifier.service.limits import BodyLimit
-from classifier.text.article import Article
+from classifier.service.pool import Analyzer, default_processes
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -173,25 +179,9 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def _articles(req: _Input) -> list[Article]:
-    """The request's texts as articles, empty ones left out."""
-    from classifier.text.jsonl import article_from_record
-    from classifier.text.reader import articles_from_text
-
-    if req.text is not None and req.title is not None:
-        found = [article_from_record({"title": req.title, "text": req.text}, source="<text>",
-                                     line=1)]
-    elif req.text is not None:
-        found = articles_from_text(req.text, source="<text>", split=req.split)
-    else:
-        found = [a for i, t in enumerate(req.texts or [])
-                 for a in articles_from_text(t, source=f"<texts[{i}]>", split=req.split)]
-    return [a for a in found if a.title or a.text]
-
-
 def _warm_up(holder: ModelHolder) -> None:
     """Classify one sentence so the segmenter and normalizer load at startup (about a second),
-    not in the first client's request."""
+    not in the first client's request (when this process analyzes: ``processes=0``)."""
     from classifier.labelling.analysis import analyze
     from classifier.text.reader import articles_from_text
 
@@ -201,6 +191,11 @@ def _warm_up(holder: ModelHolder) -> None:
 def _holder(request: Request) -> ModelHolder:
     holder: ModelHolder = request.app.state.holder
     return holder
+
+
+def _analyzer(request: Request) -> Analyzer:
+    analyzer: Analyzer = request.app.state.analyzer
+    return analyzer
 
 
 def _sighup_handler(holder: ModelHolder, loop: asyncio.AbstractEventLoop,
@@ -215,10 +210,19 @@ def _sighup_handler(holder: ModelHolder, loop: asyncio.AbstractEventLoop,
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     holder: ModelHolder = app.state.holder
-    if holder.current is None:
-        await asyncio.to_thread(holder.load)
-    await asyncio.to_thread(_warm_up, holder)
+    analyzer: Analyzer = app.state.analyzer
     loop = asyncio.get_running_loop()
+    analyzer.bind(loop)
+    if holder.current is None:
+        await asyncio.to_thread(holder.load)  # starts the analysis workers too
+    else:  # loaded up front by the runner: start the workers for that model
+        await analyzer.swap(await asyncio.to_thread(analyzer.prepare, holder.spec,
+                                                    holder.model))
+    if analyzer.processes == 0:
+        await asyncio.to_thread(_warm_up, holder)
+        log.info("analyzing in a thread of this process [%d]", os.getpid())
+    else:
+        log.info("analyzing in %d processes %s", analyzer.processes, analyzer.pids)
     pending: set[asyncio.Future[Any]] = set()
     hup = getattr(signal, "SIGHUP", None)
     installed = False
@@ -235,14 +239,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if installed and hup is not None:
             loop.remove_signal_handler(hup)
+        await analyzer.close()
 
 
 def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
-               holder: ModelHolder | None = None) -> FastAPI:
+               holder: ModelHolder | None = None, processes: int | None = None) -> FastAPI:
     """The HTTP app. Without arguments (uvicorn's factory mode) settings come from the
     ``CLASSIFIER_MODEL`` and ``CLASSIFIER_MAX_BODY_BYTES`` environment variables.
 
     ``holder`` may carry an already loaded model (single-process mode loads it once, up front).
+    ``processes``: analysis processes (0: analyze in one thread of this process); by default
+    one per usable core, or 0 with several uvicorn workers (``pool.default_processes``).
     """
     spec = model or os.environ.get(MODEL_ENV) or "default"
     limit = max_body_bytes if max_body_bytes is not None else int(
@@ -250,6 +257,10 @@ def create_app(model: str | None = None, *, max_body_bytes: int | None = None,
     app = FastAPI(title="classifier", lifespan=_lifespan, docs_url=None, redoc_url=None,
                   description="Theme tagging and lead summaries for Chinese trade-union news.")
     app.state.holder = holder or ModelHolder(spec)
+    workers = int(os.environ.get(WORKERS_ENV) or 1)
+    app.state.analyzer = Analyzer(default_processes(workers) if processes is None
+                                  else processes)
+    app.state.holder.analyzer = app.state.analyzer
     app.add_middleware(BodyLimit, max_bytes=limit)
     app.add_exception_handler(ClassifierError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -267,30 +278,25 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _routes(app: FastAPI) -> None:
-    # Plain ``def`` endpoints run in FastAPI's threadpool: analysis is CPU-bound.
-    @app.post("/classify", summary="Themes, scores, evidence, summary and keywords")
-    def classify(req: ClassifyRequest, request: Request) -> dict[str, Any]:
-        from classifier.labelling.analysis import analyze
+    # The analysis endpoints only await the analysis workers (service/pool); what they return
+    # is the encoded body, documented as the ``dict[str, Any]`` it encodes.
+    @app.post("/classify", summary="Themes, scores, evidence, summary and keywords",
+              response_model=dict[str, Any])
+    async def classify(req: ClassifyRequest, request: Request) -> Response:
+        options = {"top_terms": req.top_terms, "sentences": req.sentences,
+                   "max_chars": req.max_chars, "method": req.method, "keywords": req.keywords}
+        body = await _analyzer(request).run(make_jobs("classify", req, options))
+        return Response(body, media_type="application/json")
 
-        model = _holder(request).model  # one snapshot for the whole request
-        articles = _articles(req)
-        if not articles:
-            return {"articles": []}
-        options = Options(top_terms=req.top_terms, sentences=req.sentences,
-                          max_chars=req.max_chars, method=req.method, keywords=req.keywords)
-        return {"articles": [r.to_dict() for r in analyze(articles, model, options)]}
+    @app.post("/summarize", summary="Lead summary and keywords per article",
+              response_model=dict[str, Any])
+    async def summarize(req: SummarizeRequest, request: Request) -> Response:
+        options = {"sentences": req.sentences, "max_chars": req.max_chars,
+                   "method": req.method, "keywords": req.keywords}
+        body = await _analyzer(request).run(make_jobs("summarize", req, options))
+        return Response(body, media_type="application/json")
 
-    @app.post("/summarize", summary="Lead summary and keywords per article")
-    def summarize(req: SummarizeRequest, request: Request) -> dict[str, Any]:
-        from classifier.labelling.records import summary_record
-
-        model = _holder(request).model
-        return {"articles": [
-            summary_record(a, sentences=req.sentences, max_chars=req.max_chars,
-                           method=req.method, k=req.keywords,
-                           scorer=model.keyword_scorer()).to_dict()
-            for a in _articles(req)]}
-
+    # Cheap answers stay plain ``def`` endpoints (FastAPI's threadpool).
     @app.get("/themes", summary="The model's themes with Chinese and English names")
     def themes(request: Request) -> dict[str, Any]:
         return {"themes": _holder(request).model.label_names()}

@@ -8,10 +8,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.errors import ClassifierError, ModelError
 from classifier.model.theme_model import ThemeModel
+
+if TYPE_CHECKING:
+    from classifier.service.pool import Analyzer
 
 __all__ = ["Loaded", "ModelHolder"]
 
@@ -52,6 +55,8 @@ class ModelHolder:
     def __init__(self, spec: str | Path, model: ThemeModel | None = None) -> None:
         self.spec = str(spec)
         self._lock = threading.Lock()  # serializes reloads; readers never take it
+        # The analysis workers (service/pool): prepared for each new model before the swap.
+        self.analyzer: Analyzer | None = None
         self._current: Loaded | None = Loaded(model, 1, _now()) if model is not None else None
         self.failed_reloads = 0
         self.last_error: str | None = None
@@ -85,23 +90,37 @@ class ModelHolder:
             model = load_model(self.spec)
             _try(model)
         except Exception as exc:  # whatever the cause, the old model must keep serving
-            self.failed_reloads += 1
-            self.last_error = str(exc) if isinstance(exc, ClassifierError) else (
-                f"the model at {self.spec} fails on a test sentence: {exc!r}")
-            self.last_failed_at = _now()
+            self._failed(str(exc) if isinstance(exc, ClassifierError) else (
+                f"the model at {self.spec} fails on a test sentence: {exc!r}"))
             if isinstance(exc, ModelError):
                 raise
             raise ModelError(self.last_error) from exc
         return model
 
     def load(self) -> Loaded:
-        """Load the model from ``spec`` and swap it in. Raises ModelError, keeping the old one."""
+        """Load the model from ``spec`` and swap it in, with analysis workers serving it when
+        there is an ``analyzer``. Raises ModelError, keeping the old model and workers."""
         with self._lock:
             model = self._load_checked()
+            staged = None
+            if self.analyzer is not None:
+                try:
+                    staged = self.analyzer.prepare(self.spec, model)
+                except Exception as exc:  # the old model and workers keep serving
+                    self._failed(str(exc) if isinstance(exc, ClassifierError) else
+                                 f"cannot start the analysis processes for {self.spec}: {exc!r}")
+                    raise ModelError(self.last_error or str(exc)) from exc
             new = Loaded(model, self.generation + 1, _now())
             self._current = new  # the one atomic swap
+            if staged is not None and self.analyzer is not None:
+                self.analyzer.install(staged)
             self.last_error = None
             return new
+
+    def _failed(self, message: str) -> None:
+        self.failed_reloads += 1
+        self.last_error = message
+        self.last_failed_at = _now()
 
     def check(self) -> None:
         """Validate the model at ``spec`` as a reload would, without swapping it in (used

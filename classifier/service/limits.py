@@ -5,6 +5,11 @@ client that sends its request slowly. ``HeaderTimeoutProtocol`` closes a connect
 request line and headers are not complete ``HEADER_TIMEOUT`` seconds after it opened (or
 after its previous response); ``BodyLimit`` answers 408 when the body stalls for
 ``BODY_TIMEOUT`` seconds between two reads.
+
+The protocol is uvicorn's ``httptools`` one (llhttp, in C; issue 14: uvicorn's pure-Python
+``h11`` parser cost a tenth of each request's time in the event loop). h11 refused a request
+head over 16 KB with a 400; llhttp sets no limit of its own, so ``HeaderTimeoutProtocol`` keeps
+that one (``MAX_HEAD_BYTES``).
 """
 
 from __future__ import annotations
@@ -12,27 +17,31 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["BODY_TIMEOUT", "HEADER_TIMEOUT", "BodyLimit", "BodyTimeout", "BodyTooLarge",
-           "HeaderTimeoutProtocol"]
+__all__ = ["BODY_TIMEOUT", "HEADER_TIMEOUT", "MAX_HEAD_BYTES", "BodyLimit", "BodyTimeout",
+           "BodyTooLarge", "HeaderTimeoutProtocol"]
 
 # Seconds a client gets to send a request's headers, and between two pieces of its body;
 # generous for any real client on a slow link, short enough that idle sockets cannot pile up.
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
+# Request line + headers: h11's limit (uvicorn's default with h11), kept with httptools.
+MAX_HEAD_BYTES = 16 * 1024
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, plus a deadline for each request's headers."""
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools), plus a deadline and a size limit for each
+    request's line and headers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._head_done = False  # the current request's headers are complete
+        self._head_bytes = 0  # bytes received while they were not
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -43,10 +52,30 @@ class HeaderTimeoutProtocol(H11Protocol):
             self._header_timer.cancel()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self._head_done and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self.logger.warning("Invalid HTTP request received.")
+                self.send_400_response("Invalid HTTP request received.")
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+        super().on_headers_complete()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm_header_timer()  # the next request on this connection gets its own
+        if not self.transport.is_closing() and (self.cycle is None or
+                                                self.cycle.response_complete):
+            # The next request on this connection gets its own deadline and limit (a request
+            # sent ahead, pipelined, has its headers complete already).
+            self._head_done = False
+            self._head_bytes = 0
+            self._arm_header_timer()
 
     def _arm_header_timer(self) -> None:
         if self._header_timer is not None:
@@ -54,9 +83,8 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._header_timeout)
 
     def _header_timeout(self) -> None:
-        # IDLE: the request line and headers are not complete (once they are, h11 moves on to
-        # SEND_BODY or DONE and the request is the app's to time out).
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        self._header_timer = None
+        if not self._head_done and not self.transport.is_closing():
             self.logger.info("closing a connection whose request headers took over %.0f s",
                              HEADER_TIMEOUT)
             self.transport.close()

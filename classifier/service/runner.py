@@ -1,5 +1,12 @@
 """Running the HTTP service under uvicorn: settings, workers and stop signals.
 
+Processes (issue 14, docs/SERVE_BENCH.md): by default one uvicorn process serves HTTP (with
+httptools and uvloop) and hands the analysis to one process per usable core
+(``service/pool``); ``processes`` (or ``CLASSIFIER_PROCESSES``) sets their number, 0 analyzes
+in a thread of the server. With ``workers > 1`` each uvicorn worker analyzes in a thread of its
+own (uvicorn's workers keep each keep-alive connection where it was accepted, so load spreads
+unevenly over them; the analysis processes take jobs from one queue).
+
 Signals (see docs/SERVE_BENCH.md for the multi-worker story):
 
 - SIGHUP to a worker process reloads its model in place (installed in the app's lifespan with
@@ -19,7 +26,9 @@ Signals (see docs/SERVE_BENCH.md for the multi-worker story):
   pieces within ``limits.BODY_TIMEOUT`` of each other (408); idle keep-alive connections close
   after 5 s.
 - SIGTERM/SIGINT: uvicorn finishes requests in flight and stops; ``run_server`` then returns
-  normally, so ``classifier serve`` exits with code 0.
+  normally, so ``classifier serve`` exits with code 0. The analysis processes ignore these
+  signals (Ctrl-C and service managers signal the whole group) and end when the server closes
+  their sockets, after its last answer; if the server is killed, they end with it.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from classifier.errors import OptionError, ServiceError
 from classifier.service.app import MASTER_ENV, MAX_BODY_ENV, MODEL_ENV, WORKERS_ENV, create_app
 from classifier.service.holder import ModelHolder
 from classifier.service.limits import HeaderTimeoutProtocol
+from classifier.service.pool import PROCESSES_ENV
 
 __all__ = ["WORKER_START_TIMEOUT", "run_server"]
 
@@ -48,7 +58,7 @@ def _quiet_exit(sig: int, frame: FrameType | None) -> None:
 
 def run_server(*, host: str = "127.0.0.1", port: int = 8000, model: str = "default",
                workers: int = 1, max_body_bytes: int = 5 * 1024 * 1024,
-               log_level: str = "info") -> None:
+               log_level: str = "info", processes: int | None = None) -> None:
     """Serve the HTTP app until SIGTERM/SIGINT. Raises ModelError for a bad model (checked
     before binding the port), OptionError for bad settings and ServiceError for a server that
     fails to start.
@@ -66,14 +76,21 @@ def run_server(*, host: str = "127.0.0.1", port: int = 8000, model: str = "defau
         raise OptionError(f"workers must be at least 1, got {workers}")
     if max_body_bytes < 1:
         raise OptionError(f"max_body_bytes must be at least 1, got {max_body_bytes}")
+    if processes is not None and processes < 0:
+        raise OptionError(f"processes must be 0 or more (0: analyze in a thread of the "
+                          f"server), got {processes}")
     loaded = load_model(model)  # fail fast, with the model's own error message
     os.environ[MODEL_ENV] = model
     os.environ[MAX_BODY_ENV] = str(max_body_bytes)
     os.environ[WORKERS_ENV] = str(workers)
     os.environ[MASTER_ENV] = str(os.getpid())
+    if processes is not None:
+        os.environ[PROCESSES_ENV] = str(processes)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level,
                               "ws": "none", "lifespan": "on", "timeout_graceful_shutdown": 30,
-                              "http": HeaderTimeoutProtocol, "timeout_keep_alive": 5,
+                              # httptools (C parser) with header limits; "auto": uvloop
+                              "http": HeaderTimeoutProtocol, "loop": "auto",
+                              "timeout_keep_alive": 5,
                               "timeout_worker_healthcheck": WORKER_START_TIMEOUT}
     saved = {sig: signal.signal(sig, _quiet_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
