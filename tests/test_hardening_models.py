@@ -447,3 +447,21 @@ def test_save_into_dot_when_it_is_empty(tiny_model: Path, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]  # no ..old-*, no .tmp-*
     monkeypatch.chdir(tmp_path)
     assert load_model(here).labels
+
+
+@pytest.mark.parametrize("key", ["word", "char"])
+def test_a_repeated_vocabulary_entry_is_refused(tiny_model: Path, tmp_path: Path,
+                                                key: str) -> None:
+    """Sorted vocabularies are checked by comparing neighbours; any other order is hashed."""
+    root = _copy(tiny_model, tmp_path / "m")
+    vocab = json.loads((root / "vocab.json").read_text("utf-8"))
+    assert vocab[key] == sorted(vocab[key])  # as saved: the fast check applies
+    vocab[key] = vocab[key][::-1]  # unsorted but distinct: still loads
+    (root / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+    _rehash(root, "vocab.json")
+    load_model(root)
+    vocab[key][-1] = vocab[key][0]  # a repeat
+    (root / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+    _rehash(root, "vocab.json")
+    with pytest.raises(ModelError, match=rf"vocab\.json: {key}.*distinct entries"):
+        load_model(root)

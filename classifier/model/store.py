@@ -387,8 +387,9 @@ def _check_vocab(vocab: Any, meta: dict[str, Any], where: str) -> dict[str, int]
               f"{where}: {key}", "expected a list of strings", items)
         # A saved vocabulary is normally sorted (scikit-learn's order), and a strictly rising
         # list is distinct: comparing neighbours costs half of hashing every entry.
-        _need(all(map(operator.lt, items, items[1:])) or len(set(items)) == len(items),
-              f"{where}: {key}", "expected distinct entries", len(items) - len(set(items)))
+        if not all(map(operator.lt, items, items[1:])):
+            repeats = len(items) - len(set(items))  # hashed only when not sorted
+            _need(repeats == 0, f"{where}: {key}", "expected distinct entries", repeats)
     n_terms = len(vocab["terms"])
     for j, group in enumerate(meta["lexicon_groups"]):
         _need(all(i < n_terms for i in group), f"{where}: lexicon_groups[{j}]",
