@@ -95,10 +95,23 @@ _END = rf"(?=[\s）)】\]/]|$|{_ROLE})"
 _AFTER_ROLE = re.compile(
     rf"(?:记者|通讯员|实习生|撰稿人?|摄影)\s*[：:/]?[ \t\u3000]*(?P<names>{_NAMES}){_END}"
 )
-_AFTER_MARK = re.compile(rf"[ \t\u3000]*(?P<names>{_NAMES}){_END}")
 _CREDIT_BEFORE = re.compile(rf"{_CREDIT}\s*$")
-# 张三 摄 / （张三摄） / 张三/摄 / 。赵东山摄（新华社发）: the names end right before 摄.
-_BEFORE_PHOTO = re.compile(rf"(?<![\u4e00-\u9fff·])(?P<names>{_NAMES})[ \t]*/?[ \t]*$")
+
+
+# The two patterns below are compiled when first needed (a credit mark, a photo credit):
+# each copy of a CJK class costs ~1 ms to compile, and a name list holds five (issue 14).
+@lru_cache(maxsize=1)
+def _after_mark() -> re.Pattern[str]:
+    """Names after a credit's colon or a 文/图 slash."""
+    return re.compile(rf"[ \t\u3000]*(?P<names>{_NAMES}){_END}")
+
+
+@lru_cache(maxsize=1)
+def _before_photo() -> re.Pattern[str]:
+    """张三 摄 / （张三摄） / 张三/摄 / 。赵东山摄（新华社发）: the names end right before 摄."""
+    return re.compile(rf"(?<![\u4e00-\u9fff·])(?P<names>{_NAMES})[ \t]*/?[ \t]*$")
+
+
 _GLUED = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _OPENING = 200
 # Common surnames: a glued name (记者张三日前…) must start with one, so that 记者了解到,
@@ -255,15 +268,15 @@ def _names_at(text: str, i: int, anchor: str) -> list[str]:
         if text[i + 1 : i + 2] == "影":  # the role 摄影(：)张三
             m = _AFTER_ROLE.match(text, i)
         else:
-            m = _BEFORE_PHOTO.search(text, max(0, i - 40), i)
+            m = _before_photo().search(text, max(0, i - 40), i)
     elif anchor in "：:":
         if not _CREDIT_BEFORE.search(text, max(0, i - 6), i):
             return []
-        m = _AFTER_MARK.match(text, i + 1)
+        m = _after_mark().match(text, i + 1)
     elif anchor == "/":  # 文/图 王五, 图/文 王五
         if not (text[i - 1 : i] in ("文", "图") and text[i + 1 : i + 2] in ("文", "图")):
             return []
-        m = _AFTER_MARK.match(text, i + 2)
+        m = _after_mark().match(text, i + 2)
     else:
         m = _AFTER_ROLE.match(text, i)
     return _split_names(m.group("names")) if m else []

@@ -44,19 +44,24 @@ _TO_WIDE = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "�
 _TO_NARROW = {wide: narrow for narrow, wide in _TO_WIDE.items()}
 
 
-@lru_cache(maxsize=len(_TO_WIDE))
-def _widen(mark: str) -> re.Pattern[str]:
-    """The pattern of one of the marks that become full width in Chinese context and ASCII
-    elsewhere.
+@lru_cache(maxsize=1)
+def _widen() -> re.Pattern[str]:
+    """The marks that become full width in Chinese context and ASCII elsewhere, beside a
+    Chinese character.
 
-    A pattern starts with the mark (lookbehind second) so that the regex engine scans for it
-    instead of trying a lookbehind at every character; one pattern per mark, so that the
-    replacement is a literal and not a Python call per match (union pages type thousands of
-    ASCII commas). Compiled when a text first has the mark: the eight patterns cost ~40 ms of
-    every start (each holds the large ``_CJK`` class twice; issue 14), and People's Daily
-    text rarely has any of these ASCII marks.
+    The pattern starts with the mark (lookarounds second), so that the regex engine scans for
+    it instead of trying a lookbehind at every character. One pattern for all marks (each
+    copy of the large ``_CJK`` class costs ~4 ms to compile, and eight patterns cost ~60 ms of
+    every start: issue 14); compiled when a text first has one of them (People's Daily text
+    rarely has). A mark's neighbours decide alone: no mark, ASCII or full width, is in
+    ``_CJK``, so one pass equals a pass per mark.
     """
-    return re.compile(rf"{re.escape(mark)}(?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
+    marks = "".join(map(re.escape, _TO_WIDE))
+    return re.compile(rf"[{marks}](?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
+
+
+def _wide(match: re.Match[str]) -> str:
+    return _TO_WIDE[match[0]]
 
 
 _NARROW_MARK = re.compile(rf"[，；：！？（）](?<![{_CJK}].)(?![{_CJK}])")
@@ -203,9 +208,8 @@ def _settle_marks(text: str) -> str:
     Each mark is decided by its neighbours alone, and no mark counts as Chinese, so the
     passes cannot disturb each other.
     """
-    for mark, wide in _TO_WIDE.items():
-        if mark in text:  # rare in People's Daily: skip the scan
-            text = _widen(mark).sub(wide, text)
+    if any(mark in text for mark in _TO_WIDE):  # rare in People's Daily: skip the scan
+        text = _widen().sub(_wide, text)
     return _NARROW_MARK.sub(_narrow, text)
 
 
