@@ -38,12 +38,6 @@ class Rows:
         self.shape = (int(shape[0]), int(shape[1]))
 
     @classmethod
-    def empty(cls, n_rows: int, n_cols: int) -> Rows:
-        """``n_rows`` rows without entries."""
-        return cls(np.zeros(0), np.zeros(0, dtype=np.int32),
-                   np.zeros(n_rows + 1, dtype=np.int64), (n_rows, n_cols))
-
-    @classmethod
     def of(cls, matrix: Any) -> Rows:
         """``matrix`` as Rows: Rows pass through; a scipy sparse matrix is made canonical
         CSR (sorted, summed duplicates) first."""
