@@ -55,3 +55,29 @@ def test_no_terms_gives_zero_columns() -> None:
     assert body.shape == (2, 0) and body.dtype == np.float32
     assert lexicon_features(body, body, [[], []]).shape == (2, 2, 3)
     assert lexicon_counts([], []).shape == (0, 0)
+
+
+def _features_theme_by_theme(body: np.ndarray, title: np.ndarray,
+                             groups: list[list[int]]) -> np.ndarray:
+    """The per-theme loop ``lexicon_features`` replaced (issue 14): its output, bit for bit."""
+    out = np.zeros((body.shape[0], len(groups), 3))
+    for t, cols in enumerate(groups):
+        if cols:
+            out[:, t, 0] = np.log1p(body[:, cols].sum(axis=1))
+            out[:, t, 1] = np.minimum((body[:, cols] > 0).sum(axis=1), 3)
+            out[:, t, 2] = title[:, cols].sum(axis=1) > 0
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_features_of_all_themes_at_once_equal_theme_by_theme(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_terms, n_docs = int(rng.integers(1, 40)), int(rng.integers(0, 30))
+    body = (rng.integers(0, 50, (n_docs, n_terms)) * (rng.random((n_docs, n_terms)) < 0.3)
+            ).astype(np.float32)
+    title = (rng.integers(0, 3, (n_docs, n_terms)) * (rng.random((n_docs, n_terms)) < 0.2)
+             ).astype(np.float32)
+    groups = [sorted(rng.choice(n_terms, int(rng.integers(0, min(n_terms, 8) + 1)),
+                                replace=False).tolist()) for _ in range(int(rng.integers(1, 14)))]
+    assert np.array_equal(lexicon_features(body, title, groups),
+                          _features_theme_by_theme(body, title, groups))

@@ -28,12 +28,11 @@ def _random_csr(seed: int, rows: int, cols: int, density: float) -> sp.csr_matri
     return mat
 
 
-def _same(rows: Rows, mat: sp.csr_matrix) -> bool:
-    return (rows.shape == mat.shape and np.array_equal(rows.indptr, mat.indptr)
-            and np.array_equal(rows.indices, mat.indices) and np.array_equal(rows.data, mat.data))
+def _same(got: Rows, mat: sp.csr_matrix) -> bool:
+    return (got.shape == mat.shape and np.array_equal(got.indptr, mat.indptr)
+            and np.array_equal(got.indices, mat.indices) and np.array_equal(got.data, mat.data))
 
 
-_THRESHOLD = rows._SCIPY_PRODUCT
 matrices = st.tuples(st.integers(0, 10_000), st.integers(0, 12), st.integers(1, 60),
                      st.floats(0.0, 0.6))
 
@@ -69,12 +68,9 @@ def test_tfidf_and_dot_are_bit_identical_to_scipy(m: tuple, k: int) -> None:
     assert _same(ours, ref)
     coef_t = rng.normal(size=(counts.shape[1], k)).astype(np.float32)
     want = np.asarray(ref @ coef_t, dtype=np.float64)
-    assert np.array_equal(ours.dot(coef_t), want)  # numpy's bincount (small products)
-    try:  # scipy's kernel (large products): the same bits
-        rows._SCIPY_PRODUCT = -1
-        assert np.array_equal(ours.dot(coef_t), want)
-    finally:
-        rows._SCIPY_PRODUCT = _THRESHOLD
+    assert np.array_equal(ours.dot(coef_t), want)  # scipy's kernel (it is loaded here)
+    # numpy's bincount, what a fresh process without scipy uses: the same bits.
+    assert np.array_equal(rows._bincount_product(ours, coef_t), want)
 
 
 @settings(max_examples=60, deadline=None)
@@ -95,4 +91,5 @@ def test_model_scores_equal_the_scipy_product() -> None:
     _, x = default_model.predict_proba_many(items)
     coef_t = np.ascontiguousarray(default_model.coef.T)
     assert x.nnz > 1000
-    assert np.array_equal(x.dot(coef_t), np.asarray(x.to_scipy() @ coef_t, dtype=np.float64))
+    assert np.array_equal(rows._bincount_product(x, coef_t),
+                          np.asarray(x.to_scipy() @ coef_t, dtype=np.float64))

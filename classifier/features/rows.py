@@ -12,6 +12,7 @@ the review strategies, which hand matrices to scikit-learn, convert with ``to_sc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,21 +92,15 @@ class Rows:
     def dot(self, dense: np.ndarray) -> np.ndarray:
         """``self @ dense`` as float64 (n_rows, k), each sum in entry order from zero.
 
-        Small products (a page) use ``np.bincount``, which adds its weights one after
-        another from zero exactly as scipy's ``csr_matvecs`` does; large ones (a labelling
-        batch) use that compiled kernel itself, ten times faster there, where importing scipy
-        once per process does not matter. Both give the same bits (``tests/test_rows.py``).
+        Large products (a labelling batch), and any product once scipy is loaded (labelling
+        and the service's analysis processes load it at warm-up), use scipy's compiled
+        ``csr_matvecs``; small ones in a fresh process (a one-page ``classify``) use
+        ``np.bincount``, which adds its weights one after another from zero exactly as that
+        kernel does, without importing scipy. Both give the same bits (``tests/test_rows.py``).
         """
-        if self.nnz * dense.shape[1] > _SCIPY_PRODUCT:
+        if self.nnz * dense.shape[1] > _SCIPY_PRODUCT or "scipy.sparse" in sys.modules:
             return np.asarray(self.to_scipy() @ dense, dtype=np.float64)
-        k = dense.shape[1]
-        out = np.empty((self.shape[0], k))
-        rows = self.entry_rows()
-        picked = dense[self.indices].astype(np.float64)
-        for j in range(k):
-            out[:, j] = np.bincount(rows, weights=self.data * picked[:, j],
-                                    minlength=self.shape[0])
-        return out
+        return _bincount_product(self, dense)
 
     def split_columns(self, at: int) -> tuple[Rows, Rows]:
         """(columns < ``at``, columns >= ``at`` renumbered from 0): ``hstack`` undone."""
@@ -125,6 +120,17 @@ class Rows:
         mat = sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
         mat.has_canonical_format = True
         return mat
+
+
+def _bincount_product(rows: Rows, dense: np.ndarray) -> np.ndarray:
+    """``rows @ dense`` with one ``np.bincount`` per column of ``dense`` (see ``Rows.dot``)."""
+    out = np.empty((rows.shape[0], dense.shape[1]))
+    entry_rows = rows.entry_rows()
+    picked = dense[rows.indices].astype(np.float64)
+    for j in range(dense.shape[1]):
+        out[:, j] = np.bincount(entry_rows, weights=rows.data * picked[:, j],
+                                minlength=rows.shape[0])
+    return out
 
 
 def load_batch_kernel() -> None:
