@@ -53,14 +53,14 @@ from classifier.service.jobs import error_from_reply, join_fragments, run_job
 if TYPE_CHECKING:
     from classifier.model.theme_model import ThemeModel
 
-__all__ = ["PROCESSES_ENV", "START_TIMEOUT", "Analyzer", "default_processes", "read_frame",
-           "write_frame"]
+__all__ = ["HEADER", "PROCESSES_ENV", "START_TIMEOUT", "Analyzer", "default_processes",
+           "read_frame", "recv_exactly", "write_frame"]
 
 log = logging.getLogger("uvicorn.error")
 
 PROCESSES_ENV = "CLASSIFIER_PROCESSES"
 START_TIMEOUT = 120.0  # seconds for an analysis process to load the model and warm up
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")  # a frame's length, before its bytes (shared with service/worker)
 # Reply kinds, first byte of a reply frame.
 OK, ERROR, CRASH, READY = b"0", b"1", b"2", b"R"
 def default_processes(workers: int = 1) -> int:
@@ -90,18 +90,19 @@ def default_processes(workers: int = 1) -> int:
 
 def write_frame(sock: socket.socket, payload: bytes) -> None:
     """Send one frame on a blocking socket."""
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
+    sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
 def read_frame(sock: socket.socket) -> bytes | None:
     """Read one frame from a blocking socket; None at end of stream."""
-    head = _recv_exactly(sock, _HEADER.size)
+    head = recv_exactly(sock, HEADER.size)
     if head is None:
         return None
-    return _recv_exactly(sock, _HEADER.unpack(head)[0])
+    return recv_exactly(sock, HEADER.unpack(head)[0])
 
 
-def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
+def recv_exactly(sock: socket.socket, n: int) -> bytes | None:
+    """Exactly ``n`` bytes from a blocking socket; None when it ends first."""
     parts, missing = [], n
     while missing:
         chunk = sock.recv(min(missing, 1 << 20))
@@ -150,13 +151,13 @@ class _ForkServer:
             for _attempt in (1, 2):  # a fork server that died is started again, once
                 control = self._running()
                 try:
-                    socket.send_fds(control, [_HEADER.pack(len(payload)) + payload],
+                    socket.send_fds(control, [HEADER.pack(len(payload)) + payload],
                                     [sock.fileno()])
-                    answer = _recv_exactly(control, _HEADER.size)
+                    answer = recv_exactly(control, HEADER.size)
                 except OSError:
                     answer = None
                 if answer is not None:
-                    return int(_HEADER.unpack(answer)[0])
+                    return int(HEADER.unpack(answer)[0])
                 self._stop()
         raise ServiceError(f"cannot start analysis processes (their fork server stopped); "
                            f"see the log above, or set {PROCESSES_ENV}=0 to analyze in the "
@@ -244,10 +245,10 @@ class _ProcessWorker:
     async def call(self, job: bytes) -> bytes:
         """Send a job, wait for its reply: records, or the job's error raised here."""
         assert self.reader is not None and self.writer is not None
-        self.writer.write(_HEADER.pack(len(job)) + job)
+        self.writer.write(HEADER.pack(len(job)) + job)
         await self.writer.drain()
-        head = await self.reader.readexactly(_HEADER.size)
-        reply = await self.reader.readexactly(_HEADER.unpack(head)[0])
+        head = await self.reader.readexactly(HEADER.size)
+        reply = await self.reader.readexactly(HEADER.unpack(head)[0])
         kind, body = reply[:1], reply[1:]
         if kind == OK:
             return body

@@ -19,20 +19,27 @@ import importlib
 import os
 import signal
 import socket
-import struct
 import sys
 import traceback
 
 from classifier.errors import ClassifierError
 from classifier.service.jobs import error_reply, run_job
-from classifier.service.pool import CRASH, ERROR, OK, READY, read_frame, write_frame
+from classifier.service.pool import (
+    CRASH,
+    ERROR,
+    HEADER,
+    OK,
+    READY,
+    read_frame,
+    recv_exactly,
+    write_frame,
+)
 
 __all__ = ["PRELOAD", "fork_server", "main", "run_process", "serve_jobs"]
 
 # Imported once by the fork server, shared by every process it forks.
 PRELOAD = ("classifier.labelling.analysis", "classifier.model.store", "pydantic", "rjieba",
            "opencc")
-_HEADER = struct.Struct(">I")
 
 
 def serve_jobs(sock: socket.socket, spec: str) -> None:
@@ -81,16 +88,6 @@ def run_process(sock: socket.socket, spec: str) -> None:
             pass  # the HTTP process went away: nothing left to answer
 
 
-def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
 def fork_server(control: socket.socket) -> None:
     """Fork one analysis process per request on ``control`` until it closes (POSIX)."""
     for name in PRELOAD:
@@ -100,14 +97,14 @@ def fork_server(control: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
         try:
-            head, fds, _flags, _addr = socket.recv_fds(control, _HEADER.size, 1)
+            head, fds, _flags, _addr = socket.recv_fds(control, HEADER.size, 1)
         except OSError:
             return
-        if len(head) < _HEADER.size:  # end of stream: the HTTP process is done
+        if len(head) < HEADER.size:  # end of stream: the HTTP process is done
             for fd in fds:
                 os.close(fd)
             return
-        spec = _recv_exactly(control, _HEADER.unpack(head)[0])
+        spec = recv_exactly(control, HEADER.unpack(head)[0])
         if spec is None or len(fds) != 1:
             for fd in fds:
                 os.close(fd)
@@ -127,7 +124,7 @@ def fork_server(control: socket.socket) -> None:
                 sys.stderr.flush()
                 os._exit(code)  # never return into the fork server's loop
         os.close(fds[0])
-        control.sendall(_HEADER.pack(pid))
+        control.sendall(HEADER.pack(pid))
 
 
 def main(argv: list[str] | None = None) -> None:
