@@ -19,16 +19,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from classifier.errors import (
-    ClassifierError,
-    DataError,
-    InputError,
-    ModelError,
-    OptionError,
-    OutputError,
-    ServiceError,
-    UsageError,
-)
+from classifier import errors
+from classifier.errors import ClassifierError
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -45,11 +37,11 @@ __all__ = ["JOB_CHARS", "error_from_reply", "error_reply", "join_fragments", "ma
 # 20,000 characters is ~50 ms of analysis on this project's reference machine.
 JOB_CHARS = 20_000
 
-# The errors a job may raise on purpose, by name, so a process can report one to the event
-# loop and the loop raise the same type (InputError/UsageError: 422; the others: 500).
-_ERRORS: dict[str, type[ClassifierError]] = {
-    cls.__name__: cls for cls in (ClassifierError, InputError, UsageError, OptionError,
-                                  ModelError, DataError, OutputError, ServiceError)}
+# The errors a job may raise on purpose (every exception of classifier.errors), by name, so a
+# process can report one to the event loop and the loop raise the same type (InputError and
+# UsageError: 422; the others: 500).
+_ERRORS: dict[str, type[ClassifierError]] = {name: getattr(errors, name)
+                                             for name in errors.__all__}
 
 
 def make_jobs(op: str, req: Any, options: dict[str, Any]) -> list[bytes]:
