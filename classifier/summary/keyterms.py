@@ -89,14 +89,8 @@ class KeywordScorer:
         """Weight of one word."""
         found = self.known.get(word)
         if found is None:
-            if not is_candidate(word):
-                found = 0.0
-            else:
-                found = self.idf(word) if self.idf is not None else 1.0
-            # Remember new words too (names, places recur), up to a bound: memory stays flat
-            # over a run of any length.
-            if len(self.known) < self._limit:
-                self.known[word] = found
+            bound = self.idf(word) if self.idf is not None else 1.0
+            found = bound if self._judge(word, -1, bound) else 0.0
         return found
 
     def _bounds(self, table: WordTable) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -134,11 +128,14 @@ class KeywordScorer:
         return weights, judged, cols
 
     def _judge(self, word: str, column: int, weight: float) -> bool:
-        """Whether ``word`` may be a keyword; remembers its weight (``weight`` or 0)."""
+        """Whether ``word`` may be a keyword; remembers its weight (``weight`` or 0) by
+        vocabulary ``column``, or by word when the column is -1."""
         ok = is_candidate(word)
         if column >= 0:
             self.by_column[column] = weight if ok else 0.0
-        elif len(self.known) < self._limit:  # bounded, as in ``weight``
+        elif len(self.known) < self._limit:
+            # Words outside the vocabulary are remembered too (names, places recur), up to
+            # a bound: memory stays flat over a run of any length.
             self.known[word] = weight if ok else 0.0
         return ok
 
