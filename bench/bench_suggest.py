@@ -2,11 +2,12 @@
 
     nice -n 10 python bench/bench_suggest.py [--shared ../shared] [--base pd|DIR] [--n 40]
         [--runs combined,random:0,random:1,random:2,uncertainty,diverse,rare]
-        [--direction ab,ba] [--results /tmp/bench_suggest.json]
+        [--direction ab,ba] [--items LABELLED.jsonl] [--results /tmp/bench_suggest.json]
 
 Data: ``corpus/union_press/articles.jsonl`` with ``corpus/labels/union_press.jsonl`` (617
-items of union news). The items are shuffled (seed 0) and cut in two halves. For direction
-``ab`` the picks come from half A and the score is micro-F1 on half B (``ba``: the other way).
+items of union news), or ``--items FILE``, one labelled JSONL file. The items are shuffled
+(seed 0) and cut in two halves. For direction ``ab`` the picks come from half A and the score
+is micro-F1 on half B (``ba``: the other way).
 
 Base: ``pd`` (the default) trains a People's Daily-only model with ``classifier train``'s
 defaults, as ``scripts/train_default.py`` does, so that the base has never seen union_press even
@@ -36,17 +37,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_items(shared: Path) -> tuple[list[Any], dict[str, list[str]]]:
-    """Articles of union_press (as the review page reads them) and their labels by id."""
+def load_items(articles_path: Path, labels_path: Path) -> tuple[list[Any], dict[str, list[str]]]:
+    """Articles (as the review page reads them) and their labels by id; the two paths may be
+    one labelled JSONL file ({id, title, text, labels})."""
     from classifier.review.inputs import read_inputs
 
     labels: dict[str, list[str]] = {}
-    with (shared / "corpus/labels/union_press.jsonl").open(encoding="utf-8") as f:
+    with labels_path.open(encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 row = json.loads(line)
                 labels[row["id"]] = row["labels"]
-    articles, failures = read_inputs([str(shared / "corpus/union_press/articles.jsonl")])
+    articles, failures = read_inputs([str(articles_path)])
     if failures:
         raise SystemExit(f"unreadable input: {failures[0].error}")
     return [a for a in articles if a.key in labels], labels
@@ -129,6 +131,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--base", default="pd")
+    ap.add_argument("--items", type=Path,
+                    help="a labelled JSONL file ({id, title, text, labels}) to simulate on "
+                         "instead of union_press (e.g. union news gathered for evaluation)")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runs", default="combined,random:0,random:1,random:2,uncertainty,"
                     "diverse,rare")
@@ -142,7 +147,9 @@ def main() -> None:
     base = (pd_base(args.shared, args.results.with_suffix(".base")) if args.base == "pd"
             else resolve_model_dir(args.base))
     model = load_model(base)
-    articles, labels = load_items(args.shared)
+    articles, labels = (load_items(args.items, args.items) if args.items else
+                        load_items(args.shared / "corpus/union_press/articles.jsonl",
+                                   args.shared / "corpus/labels/union_press.jsonl"))
     a, b = halves(articles)
     done: dict[str, Any] = (json.loads(args.results.read_text("utf-8"))
                             if args.results.exists() else {})

@@ -1,7 +1,4 @@
-"""Train the both-files candidate for the default model, reproducibly (seed 0).
-
-It does not ship today: it scored lower than the shipped model on the union-paper checks
-(docs/CLASSIFIER.md, "Which model ships"); give ``--out`` a folder of your own.
+"""Train the shipped default model, reproducibly (seed 0): ``models/default`` is its output.
 
     python scripts/train_default.py [--shared ../shared] [--out models/default]
 
@@ -13,8 +10,9 @@ Training data (issue 11: both label files):
 
 The joined JSONL files are written to a temporary directory outside the repository (the
 corpus must not be copied into it). No seed-article labels are used. Settings are the
-``TrainSettings`` defaults (per-theme combiner shrunk toward the pooled one, calibrated
-scores); docs/CLASSIFIER.md has the measurements behind them.
+``TrainSettings`` defaults (per-theme combiner shrunk toward the pooled one, thresholds shrunk
+toward the pooled one, the term prior in union articles only, calibrated scores) with the
+packaged taxonomy; docs/CLASSIFIER.md has the measurements behind them.
 """
 
 from __future__ import annotations
@@ -56,7 +54,7 @@ def join_labels(shared: Path, out: Path, labels_file: str = PEOPLES_DAILY[0],
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    ap.add_argument("--out", type=Path, default=ROOT / "models/both-files")
+    ap.add_argument("--out", type=Path, default=ROOT / "models/default")
     ap.add_argument("--cv", type=int, default=5)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")

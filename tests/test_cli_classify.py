@@ -73,7 +73,7 @@ def test_models_lists_the_default_model() -> None:
     assert result.exit_code == 0, result.output
     (default,) = [m for m in json.loads(result.stdout)["models"] if m["name"] == "default"]
     assert "skills_competition" in default["labels"]
-    assert default["n_examples"] == 690
+    assert default["n_examples"] == 1307  # both label files (issue 11)
     assert default["examples_per_label"]["union_building"] >= 1
     assert 0.0 < default["metrics"]["micro_f1"] <= 1.0
 

@@ -81,3 +81,16 @@ def test_features_of_all_themes_at_once_equal_theme_by_theme(seed: int) -> None:
                                 replace=False).tolist()) for _ in range(int(rng.integers(1, 14)))]
     assert np.array_equal(lexicon_features(body, title, groups),
                           _features_theme_by_theme(body, title, groups))
+
+
+def test_context_gate_counts_the_context_columns_together() -> None:
+    from classifier.features.lexicon import CONTEXT_TERMS, context_gate
+
+    docs = ["区总工会组织职工运动会。", "全市运动会开幕。", "工会工会", "职工"]
+    terms = ["运动会", *CONTEXT_TERMS]
+    body = lexicon_counts(docs, terms)
+    assert context_gate(body, [1, 2], 2).tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert context_gate(body, [1, 2], 1).tolist() == [1.0, 0.0, 1.0, 1.0]
+    # No context (models before issue 11's gate, or --context-min 0): the prior applies.
+    assert context_gate(body, [], 3).tolist() == [1.0] * 4
+    assert context_gate(body, [1, 2], 0).tolist() == [1.0] * 4

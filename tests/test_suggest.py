@@ -50,10 +50,11 @@ def test_uncertainty_reads_the_thresholds_from_the_model(tiny_model: Path, pool:
     model = load_model(tiny_model)
     articles, _ = read_inputs([str(pool)])
     proba, _ = model.predict_proba_many([(a.title, a.text) for a in articles], normalized=True)
-    # An article and theme with a middling score, far from 0.5; every other threshold at 0.9.
+    # An article and theme whose score is neither near 0 or 1 nor near 0.5; every other
+    # threshold at 0.99 (no other pair sits on its decision point).
     i, j = next((i, j) for i in range(len(articles)) for j in range(len(model.labels))
-                if 0.15 < proba[i, j] < 0.35)
-    model.thresholds = np.full(len(model.labels), 0.9)
+                if 0.02 < proba[i, j] < 0.98 and abs(proba[i, j] - 0.5) > 0.15)
+    model.thresholds = np.full(len(model.labels), 0.99)
     model.thresholds[j] = proba[i, j]
     ranked = rank_articles(articles, model, n=len(articles), strategy="uncertainty")
     mine = next(p for p in ranked if p.id == articles[i].key)

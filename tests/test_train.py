@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from classifier.cli.app import app
 from classifier.errors import DataError, OptionError
-from classifier.features.space import FeatureSettings, FeatureSpace
+from classifier.features.space import FeatureSettings, FeatureSpace, compose
 from classifier.model.store import load_examples, load_model
 from classifier.model.theme_model import ThemeModel
 from classifier.training.datasets import read_examples
@@ -314,3 +314,96 @@ def test_calibration_keeps_every_decision() -> None:
     before = shell(None).combine(margins, lex) >= thresholds
     after = shell(theme).combine(margins, lex) >= 0.5
     assert (before == after).all()
+
+
+def test_threshold_shrink_pulls_few_example_themes_toward_the_pooled_threshold() -> None:
+    from classifier.training.metrics import best_threshold, tune_thresholds
+
+    rng = np.random.default_rng(3)
+    n = 400
+    y = np.zeros((n, 2), dtype=np.int64)
+    y[:200, 0] = 1  # a theme with 200 positives
+    y[200:210, 1] = 1  # a theme with 10 positives
+    p = rng.uniform(0.0, 0.6, size=(n, 2))
+    p[:200, 0] += 0.35
+    p[200:210, 1] = rng.uniform(0.85, 0.95, size=10)  # its own best threshold is high
+    own = tune_thresholds(y, p, shrink=0.0)
+    pooled = best_threshold(y.ravel(), p.ravel())
+    assert own[1] > 0.6 and pooled < own[1] - 0.05
+    for strength in (1.0, 10.0, 100.0):
+        got = tune_thresholds(y, p, shrink=strength)
+        lo0, hi0 = sorted((own[0], pooled))
+        lo1, hi1 = sorted((own[1], pooled))
+        assert lo0 - 1e-12 <= got[0] <= hi0 + 1e-12 and lo1 <= got[1] <= hi1
+        # The theme with 10 positives moves further (in log-odds share) than the one with 200.
+        share = [abs(got[j] - own[j]) / max(abs(pooled - own[j]), 1e-9) for j in (0, 1)]
+        assert share[1] > share[0] or own[0] == pooled
+    weak, strong = tune_thresholds(y, p, shrink=1.0), tune_thresholds(y, p, shrink=100.0)
+    assert abs(strong[1] - pooled) < abs(weak[1] - pooled)
+    # 0 keeps each theme's own threshold exactly (models trained before the option agree).
+    assert np.array_equal(own, np.asarray([best_threshold(y[:, j], p[:, j]) for j in (0, 1)]))
+
+
+def test_threshold_shrink_is_validated_and_stored(tmp_path: Path) -> None:
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(OptionError, match="threshold_shrink"):
+            TrainSettings(threshold_shrink=bad)
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=6, negatives=12))
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "2",
+                              "--threshold-shrink", "4"])
+    assert res.exit_code == 0, res.stderr
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text("utf-8"))
+    assert meta["training"]["threshold_shrink"] == 4.0
+    res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m2"),
+                              "--threshold-shrink", "-1"])
+    assert res.exit_code == 2 and not (tmp_path / "m2").exists()
+
+
+def test_term_prior_applies_only_to_union_articles(tiny_model: Path) -> None:
+    model = load_model(tiny_model)
+    context = model.meta["term_context"]
+    assert [model.terms[c] for c in context["columns"]] == ["工会", "职工"]
+    assert context["min"] == 3 and model.prior_mask.any()
+    culture = "文艺演出、职工运动会和读书分享会在工人文化宫举行，书香满园，文体活动丰富。"
+    plain = ("", culture.replace("职工", ""))
+    union = ("", "区总工会为职工举办" + culture + "工会负责人说，职工很喜欢。")
+    for title, text in (plain, union):
+        docs = [compose(title, text, model.features.settings.title_weight)[0]]
+        lex, gate = model.lexicon(docs, [title])
+        margins = model.linear_scores(model.features.transform(docs))
+        with_prior = model.combine(margins, lex, np.ones(1))
+        without = model.combine(margins, lex, np.zeros(1))
+        got = model.predict_proba_many([(title, text)])[0]
+        assert np.array_equal(got, with_prior if text is union[1] else without)
+        if text is union[1]:
+            assert gate.tolist() == [1.0]
+            # Here the prior lifts some few-example theme above the linear score alone.
+            assert (with_prior > without + 1e-9).any()
+        else:
+            assert gate.tolist() == [0.0]
+
+
+def test_bad_term_context_is_a_model_error(tiny_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from classifier.errors import ModelError
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    meta = json.loads((copy / "meta.json").read_text("utf-8"))
+    meta["term_context"] = {"columns": [10**6], "min": 3}
+    (copy / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    with pytest.raises(ModelError, match="term_context"):
+        load_model(copy)
+
+
+def test_cli_train_defaults_are_the_library_defaults() -> None:
+    import inspect
+
+    from classifier.cli.training import train as cli_train
+
+    defaults = TrainSettings()
+    params = inspect.signature(cli_train).parameters
+    for name in ("cv", "seed", "estimator", "c", "desk_weight", "combiner", "shrink",
+                 "calibrate", "threshold_shrink", "context_min"):
+        assert params[name].default == getattr(defaults, name), name

@@ -84,6 +84,20 @@ def train(
             help="Shift each theme's score so that its tuned threshold becomes 0.5 (every "
                  "theme is assigned at score >= 0.5; needs --cv >= 2).")
     ] = True,
+    threshold_shrink: Annotated[
+        float, typer.Option(
+            "--threshold-shrink", min=0.0,
+            help="Pull each theme's tuned threshold toward the threshold best for all themes "
+                 "together, as if this many positives had voted for it (0 = each theme keeps "
+                 "its own; themes with few examples move most).")
+    ] = 30.0,
+    context_min: Annotated[
+        int, typer.Option(
+            "--context-min", min=0,
+            help="The taxonomy-term prior (for themes with few examples) applies only to "
+                 "articles where 工会 and 职工 occur at least this many times in all (0 = "
+                 "every article).")
+    ] = 3,
 ) -> None:
     """Train a theme model and print its metrics as JSON.
 
@@ -112,7 +126,8 @@ def train(
                                  features=FeatureSettings(char_hi=char_hi, min_df=min_df,
                                                           word_weight=word_weight),
                                  desk_weight=desk_weight, combiner=combiner, shrink=shrink,
-                                 calibrate=calibrate)
+                                 calibrate=calibrate, threshold_shrink=threshold_shrink,
+                                 context_min=context_min)
         metrics = train_model(data, out_dir=out, settings=settings, taxonomy=taxonomy,
                               base=base_dir, skip_bad=skip_bad, force=force)
     except ClassifierError as exc:

@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["lexicon_counts", "lexicon_features"]
+__all__ = ["CONTEXT_TERMS", "context_gate", "lexicon_counts", "lexicon_features"]
+
+# Words that make an article a union article (issue 11). Taxonomy terms such as 运动会 or 书画
+# mean workers' culture in a local union report but not in a general culture story, and the
+# training text (People's Daily, CCTV) is full of the latter: the term prior applies only
+# where these words occur often enough (``context_gate``).
+CONTEXT_TERMS = ("工会", "职工")
 
 _SECOND = itemgetter(1)  # the value (distinct term) of an automaton hit (end, value)
 
@@ -97,6 +103,15 @@ def lexicon_features(body_hits: np.ndarray, title_hits: np.ndarray,
     out[:, :, 1] = np.minimum((body_hits > 0).astype(np.float32) @ member, 3)
     out[:, :, 2] = (title_hits.astype(np.float32) @ member) > 0
     return out
+
+
+def context_gate(body_hits: np.ndarray, columns: Sequence[int], minimum: int) -> np.ndarray:
+    """(n_docs,) float64: 1 where the context term columns occur ``minimum`` times or more in
+    all, else 0; all ones when there is no context (no columns or ``minimum`` 0)."""
+    if not len(columns) or minimum <= 0:
+        return np.ones(body_hits.shape[0], dtype=np.float64)
+    total = body_hits[:, np.asarray(columns, dtype=np.intp)].sum(axis=1)
+    return (total >= minimum).astype(np.float64)
 
 
 @lru_cache(maxsize=8)

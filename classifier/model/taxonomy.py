@@ -3,6 +3,11 @@
 A theme has an ``id``, Chinese and English names, a ``covers`` description and ``terms``
 (typical words; evidence, not rules). The classifier uses terms and covers as seed evidence
 for themes with few labelled examples (issue 3).
+
+A theme may also list ``extra_terms``: they are read as more terms. The packaged copy keeps
+the shared taxonomy's ``terms`` unchanged and adds the desk vocabulary of local union reports
+there (issue 11: union_building and workers_culture, whose shared terms cover few of the
+local reports that carry them; docs/CLASSIFIER.md has the measurements).
 """
 
 from __future__ import annotations
@@ -69,12 +74,17 @@ def _parse(data: Any, where: str) -> Taxonomy:
         if raw["id"] in seen:
             raise DataError(f"{where}: theme id {raw['id']!r} appears twice")
         seen.add(raw["id"])
-        terms = raw.get("terms", [])
-        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-            raise DataError(f"{where}: theme {raw['id']!r}: 'terms' must be a list of strings")
+        terms: list[str] = []
+        for key in ("terms", "extra_terms"):
+            more = raw.get(key, [])
+            if not isinstance(more, list) or not all(isinstance(t, str) for t in more):
+                raise DataError(f"{where}: theme {raw['id']!r}: {key!r} must be a list of "
+                                "strings")
+            terms += more
         themes.append(Theme(
             id=raw["id"], zh=str(raw.get("zh", "")), en=str(raw.get("en", "")),
-            covers=str(raw.get("covers", "")), terms=tuple(t for t in terms if t.strip()),
+            covers=str(raw.get("covers", "")),
+            terms=tuple(dict.fromkeys(t for t in terms if t.strip())),
         ))
     return Taxonomy(tuple(themes))
 

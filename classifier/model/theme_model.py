@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features.lexicon import lexicon_counts, lexicon_features
+from classifier.features.lexicon import context_gate, lexicon_counts, lexicon_features
 from classifier.features.rows import Rows
 from classifier.features.space import FeatureSpace, compose
 from classifier.features.wordcounts import WordTable
@@ -94,6 +94,14 @@ class ThemeModel:
         # Themes whose score may be raised by the taxonomy term prior (few training examples).
         self.prior_mask = (np.ones(len(self.labels), dtype=bool) if prior_mask is None
                            else np.asarray(prior_mask, dtype=bool))
+        # The term columns whose hits make an article a union article, and how many it takes
+        # for the term prior to apply (issue 11; models before it have none: always applies).
+        context = self.meta.get("term_context") or {}
+        self.context_columns = [int(c) for c in context.get("columns", [])]
+        self.context_min = int(context.get("min", 0))
+        if any(not 0 <= c < len(self.terms) for c in self.context_columns) \
+                or self.context_min < 0:
+            raise ValueError(f"term_context {context!r} does not fit {len(self.terms)} terms")
         self._coef_t = np.ascontiguousarray(self.coef.T)
         self._keyword_scorer: KeywordScorer | None = None
 
@@ -102,7 +110,8 @@ class ThemeModel:
         """Raw one-vs-rest margins, shape (n_docs, n_labels)."""
         return x.dot(self._coef_t) + self.intercept
 
-    def combine(self, margins: np.ndarray, lex: np.ndarray) -> np.ndarray:
+    def combine(self, margins: np.ndarray, lex: np.ndarray,
+                gate: np.ndarray | None = None) -> np.ndarray:
         """Probabilities from margins and term-hit features (n_docs, n_labels, 3).
 
         ``combiner`` is ``[a, c0, c1, c2, b]`` or, with a taxonomy prior,
@@ -111,7 +120,8 @@ class ThemeModel:
         examples, whose margins are weak) the score is the larger of the two: their terms
         speak for them, which matters on union pages, which read differently from the
         People's Daily training text. With ``theme_combiner`` each theme uses its own row
-        (same layout) instead of the shared ``combiner``.
+        (same layout) instead of the shared ``combiner``. ``gate`` (n_docs,) 0/1: where it is
+        0 (not a union article, ``context_gate``) the prior does not apply.
         """
         # Row j of ``theme_combiner`` is theme j's combiner; the shared one broadcasts.
         cmb = self.combiner[None, :] if self.theme_combiner is None else self.theme_combiner
@@ -121,14 +131,19 @@ class ThemeModel:
         if cmb.shape[1] == 9:
             d0, d1, d2, e = (cmb[:, k] for k in range(5, 9))
             prior = _sigmoid(d0 * lex[:, :, 0] + d1 * lex[:, :, 1] + d2 * lex[:, :, 2] + e)
+            if gate is not None:
+                prior = prior * gate[:, None]
             proba = np.where(self.prior_mask, np.maximum(proba, prior), proba)
         return proba
 
-    def lexicon(self, docs: Sequence[str], titles: Sequence[str]) -> np.ndarray:
-        """Term-hit features of composed documents and their normalized titles."""
+    def lexicon(self, docs: Sequence[str], titles: Sequence[str],
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(term-hit features, context gate) of composed documents and their normalized
+        titles."""
         body = lexicon_counts(docs, self.terms)
         head = lexicon_counts(titles, self.terms)
-        return lexicon_features(body, head, self.term_groups)
+        return (lexicon_features(body, head, self.term_groups),
+                context_gate(body, self.context_columns, self.context_min))
 
     def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
                            words: WordTable | None = None,
@@ -142,8 +157,8 @@ class ThemeModel:
         pairs = [compose(t, x, weight, normalized=normalized) for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs, words)
-        lex = self.lexicon(docs, [h for _, h in pairs])
-        return self.combine(self.linear_scores(x), lex), x
+        lex, gate = self.lexicon(docs, [h for _, h in pairs])
+        return self.combine(self.linear_scores(x), lex, gate), x
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, title: str, text: str, top_terms: int = 5) -> Prediction:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from classifier import __version__
 from classifier.errors import DataError, OptionError
-from classifier.features.lexicon import lexicon_counts
+from classifier.features.lexicon import CONTEXT_TERMS, context_gate, lexicon_counts
 from classifier.features.lexicon import lexicon_features as _lexfeat
 from classifier.features.space import FeatureSettings, FeatureSpace, compose
 from classifier.model.store import StoredExamples, check_output_dir, load_examples, save_model
@@ -76,7 +76,13 @@ class TrainSettings:
     shares one; ``calibrate`` shifts each theme's score so that its tuned threshold becomes
     0.5 (scores comparable across themes; decisions unchanged); ``desk_weight`` is the
     training weight of the new examples when retraining on a ``--base`` model's examples
-    (which keep their stored weight).
+    (which keep their stored weight); ``threshold_shrink`` pulls each theme's tuned
+    threshold toward the pooled one as if that many positives had voted for it (0: none;
+    ``tune_thresholds``), so a theme tuned on a dozen examples does not keep an extreme
+    threshold its few out-of-fold scores happened to favour; ``context_min``: the term prior
+    applies only to articles where 工会 and 职工 occur that many times in all (0: every
+    article), because taxonomy terms speak for a theme in a union report but often appear in
+    general news that is not about workers.
     """
 
     cv: int = 5
@@ -90,6 +96,8 @@ class TrainSettings:
     combiner: str = "theme"
     shrink: float = 3.0
     calibrate: bool = True
+    threshold_shrink: float = 30.0
+    context_min: int = 3
     desk_weight: float = 1.0
 
     def __post_init__(self) -> None:
@@ -109,6 +117,13 @@ class TrainSettings:
                               f"{self.combiner!r}")
         if not (self.shrink > 0 and np.isfinite(self.shrink)):
             raise OptionError(f"shrink must be a finite number > 0, got {self.shrink!r}")
+        if isinstance(self.context_min, bool) or not isinstance(self.context_min, int) \
+                or self.context_min < 0:
+            raise OptionError(f"context_min must be a whole number >= 0 (0: the term prior "
+                              f"applies to every article), got {self.context_min!r}")
+        if not (self.threshold_shrink >= 0 and np.isfinite(self.threshold_shrink)):
+            raise OptionError(f"threshold_shrink must be a finite number >= 0, got "
+                              f"{self.threshold_shrink!r}")
         # A weight of 0 would silently drop the examples; above 1000 one example outweighs
         # any base model's whole training set.
         if not 0 < self.desk_weight <= 1000:
@@ -124,12 +139,14 @@ class _Data:
     use_lex: bool
     terms: list[str]
     groups: list[list[int]]
+    context: list[int]  # term columns of CONTEXT_TERMS (not in any group)
     space: FeatureSpace  # vocabularies with unit IDF (fitted per fold)
     counts: sp.csr_matrix
     pseudo_counts: sp.csr_matrix
     pseudo_y: np.ndarray
     y: np.ndarray
     lex: np.ndarray
+    gate: np.ndarray  # (n,) 1 where the term prior applies (a union article)
     body: np.ndarray
     head: np.ndarray
     ids: list[str]
@@ -187,7 +204,9 @@ def _pseudo_docs(tax: Taxonomy, labels: list[str], weight: int) -> tuple[list[st
     return docs, np.asarray(rows, dtype=np.int8).reshape(len(rows), len(labels))
 
 
-def _terms(tax: Taxonomy, labels: list[str], use: bool) -> tuple[list[str], list[list[int]]]:
+def _terms(tax: Taxonomy, labels: list[str], use: bool, context: bool,
+           ) -> tuple[list[str], list[list[int]], list[int]]:
+    """Term columns, each theme's columns, and the context columns (counted, in no theme)."""
     terms: list[str] = []
     groups: list[list[int]] = []
     for lab in labels:
@@ -199,7 +218,12 @@ def _terms(tax: Taxonomy, labels: list[str], use: bool) -> tuple[list[str], list
                 terms.append(t)
             group.append(terms.index(t))
         groups.append(group)
-    return terms, groups
+    columns: list[int] = []
+    for t in (CONTEXT_TERMS if use and context else ()):
+        if t not in terms:
+            terms.append(t)
+        columns.append(terms.index(t))
+    return terms, groups, columns
 
 
 def _remap_hits(hits: np.ndarray, old: list[str], new: list[str]) -> np.ndarray:
@@ -235,7 +259,7 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
                                                                       for x in b})
     labels, use_lex = _label_set(tax, seen)
     use_lex = use_lex and settings.use_lexicon
-    terms, groups = _terms(tax, labels, use_lex)
+    terms, groups, context = _terms(tax, labels, use_lex, settings.context_min > 0)
     fs = settings.features
     pairs = [compose(ex.title, ex.text, fs.title_weight) for ex in examples]
     docs = [d for d, _ in pairs]
@@ -255,10 +279,10 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     example_labels = [*base_labels, *[list(ex.labels) for ex in examples]]
     ids = [*([stored.ids[i] for i in keep] if stored else []), *[ex.id for ex in examples]]
     weights, judged = _weights_and_judged(stored, keep, labels, len(examples), settings)
-    return _Data(labels, use_lex, terms, groups, space, counts, pseudo_counts, pseudo_y,
-                 _label_matrix(example_labels, labels), _lexfeat(body, head, groups), body,
-                 head, ids, example_labels, examples, len(keep), skipped, data_sha, weights,
-                 judged)
+    return _Data(labels, use_lex, terms, groups, context, space, counts, pseudo_counts,
+                 pseudo_y, _label_matrix(example_labels, labels), _lexfeat(body, head, groups),
+                 context_gate(body, context, settings.context_min), body, head, ids,
+                 example_labels, examples, len(keep), skipped, data_sha, weights, judged)
 
 
 def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: list[str],
@@ -374,18 +398,22 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
         theme = fit_theme_combiners(margins, data.lex, y, combiner, shrink=settings.shrink,
                                     use_lexicon=data.use_lex, weights=w, judged=judged)
     if data.use_lex and settings.term_prior:
+        # Fitted on every article: fitted on union articles alone it came out stronger and
+        # fired on more non-members there (measured, docs/CLASSIFIER.md). The gate only
+        # decides where it applies, here (thresholds) as in prediction.
         prior = fit_term_prior(data.lex, y, w, judged)
         combiner = np.r_[combiner, prior]
         if theme is not None:
             theme = np.hstack([theme, np.tile(prior, (len(data.labels), 1))])
-    proba = _probe(data, combiner, prior_mask, theme).combine(margins, data.lex)
-    thresholds = tune_thresholds(y, proba, weights=w, judged=judged)
+    proba = _probe(data, combiner, prior_mask, theme).combine(margins, data.lex, data.gate)
+    shrink = settings.threshold_shrink
+    thresholds = tune_thresholds(y, proba, weights=w, judged=judged, shrink=shrink)
     # Report with thresholds tuned on the other folds only (nested), not on the fold itself.
     pred = np.zeros_like(y)
     for k in range(cv):
         te = folds == k
         pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te], weights=w[~te],
-                                                judged=judged[~te])
+                                                judged=judged[~te], shrink=shrink)
     pred[~judged] = y[~judged]  # a label never judged for an example is not scored on it
     metrics = report(y, pred, data.labels, proba)
     metrics["folds"] = cv
@@ -411,6 +439,9 @@ def _summary(data: _Data, settings: TrainSettings, fs: FeatureSpace, prior_mask:
         "term_prior_themes": [lab for lab, on in zip(data.labels, prior_mask, strict=True) if on],
         "base": str(base) if base is not None else None,
         "combiner": settings.combiner, "shrink": settings.shrink,
+        "threshold_shrink": settings.threshold_shrink,
+        "context_min": settings.context_min if data.context else None,
+        "union_articles": int(data.gate.sum()) if data.context else None,
         "calibrated": bool(settings.calibrate and settings.cv >= 2),
         "desk_weight": settings.desk_weight if base is not None else None,
         "judged_examples_per_label": {lab: int(data.judged[:, j].sum())
@@ -458,6 +489,8 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     meta = {"package_version": __version__,
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "training": summary, "cv_metrics": cv_metrics}
+    if data.context:
+        meta["term_context"] = {"columns": data.context, "min": settings.context_min}
     model = ThemeModel(labels=data.labels, names=names, features=fs, coef=coef, intercept=icpt,
                        combiner=combiner, thresholds=thresholds, terms=data.terms,
                        term_groups=data.groups, meta=meta, prior_mask=prior_mask,
