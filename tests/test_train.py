@@ -407,3 +407,30 @@ def test_cli_train_defaults_are_the_library_defaults() -> None:
     for name in ("cv", "seed", "estimator", "c", "desk_weight", "combiner", "shrink",
                  "calibrate", "threshold_shrink", "context_min"):
         assert params[name].default == getattr(defaults, name), name
+
+
+def test_taxonomy_extra_terms_are_more_terms(tmp_path: Path) -> None:
+    from classifier.model.taxonomy import load_taxonomy
+
+    path = tmp_path / "tax.json"
+    path.write_text(json.dumps({"themes": [
+        {"id": "a", "terms": ["工会换届", "建会"], "extra_terms": ["建会", "会员代表", " "]}]},
+        ensure_ascii=False), "utf-8")
+    assert load_taxonomy(path).themes[0].terms == ("工会换届", "建会", "会员代表")
+    path.write_text(json.dumps({"themes": [{"id": "a", "extra_terms": "建会"}]}), "utf-8")
+    with pytest.raises(DataError, match="'extra_terms' must be a list of strings"):
+        load_taxonomy(path)
+
+
+def test_packaged_taxonomy_keeps_every_shared_theme_and_term(shared_dir: Path) -> None:
+    from classifier.model.taxonomy import load_taxonomy
+
+    shared = load_taxonomy(shared_dir / "taxonomy.json")
+    packaged = load_taxonomy()
+    assert packaged.ids == shared.ids
+    for theme in shared.themes:
+        mine = packaged.get(theme.id)
+        assert mine is not None and mine.terms[:len(theme.terms)] == theme.terms
+        assert (mine.zh, mine.en, mine.covers) == (theme.zh, theme.en, theme.covers)
+    extra = {t.id for t in packaged.themes if len(t.terms) > len(shared.get(t.id).terms)}
+    assert extra == {"union_building", "workers_culture"}
