@@ -134,6 +134,11 @@ def test_base_retrain_keeps_and_replaces(tiny_model: Path, tmp_path: Path) -> No
     assert comp["base_cv"]["micro_f1"] is not None
     # the new examples alone, out of fold (what the review page reports after a retrain)
     assert result["cv"]["new_examples"]["n"] == 2
+    # The base examples keep their union-article counts (context columns are term columns).
+    retrained, base_model = load_model(tmp_path / "m2"), load_model(tiny_model)
+    assert [retrained.terms[c] for c in retrained.context_columns] == ["工会", "职工"]
+    old_union = int(base_model.meta["training"]["union_articles"])
+    assert retrained.meta["training"]["union_articles"] >= old_union - 1 > 0
 
 
 def test_cli_train_and_evaluate(tmp_path: Path) -> None:
