@@ -439,3 +439,17 @@ def test_packaged_taxonomy_keeps_every_shared_theme_and_term(shared_dir: Path) -
         assert (mine.zh, mine.en, mine.covers) == (theme.zh, theme.en, theme.covers)
     extra = {t.id for t in packaged.themes if len(t.terms) > len(shared.get(t.id).terms)}
     assert extra == {"union_building", "workers_culture"}
+
+
+def test_context_terms_that_are_also_theme_terms_share_their_column(tmp_path: Path) -> None:
+    from classifier.model.taxonomy import load_taxonomy
+    from classifier.training.trainer import _terms
+
+    path = tmp_path / "tax.json"
+    path.write_text(json.dumps({"themes": [
+        {"id": "a", "terms": ["职工", "运动会"]}, {"id": "b", "terms": ["工会换届"]}]},
+        ensure_ascii=False), "utf-8")
+    terms, groups, context = _terms(load_taxonomy(path), ["a", "b"], True, True)
+    assert terms == ["职工", "运动会", "工会换届", "工会"]
+    assert groups == [[0, 1], [2]] and context == [3, 0]
+    assert _terms(load_taxonomy(path), ["a", "b"], True, False)[2] == []
