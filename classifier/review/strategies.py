@@ -32,6 +32,7 @@ from classifier.features.space import compose
 from classifier.model.taxonomy import load_taxonomy
 from classifier.model.theme_model import ThemeModel
 from classifier.text.article import Article
+from classifier.training.metrics import logit
 
 __all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "Known", "Suggestion", "rank_articles", "suggest"]
 
@@ -90,8 +91,7 @@ class Suggestion:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, _EPS, 1.0 - _EPS)
-    return np.asarray(np.log(q / (1.0 - q)))
+    return np.asarray(logit(np.clip(p, _EPS, 1.0 - _EPS)))
 
 
 def _closeness(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["best_threshold", "make_folds", "report", "tune_thresholds"]
+__all__ = ["best_threshold", "logit", "make_folds", "report", "tune_thresholds"]
 
 
 def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
@@ -83,12 +83,13 @@ def tune_thresholds(y: np.ndarray, p: np.ndarray, min_positive: int = 5,
         if n >= min_positive:
             own = best_threshold(y[rows, j], p[rows, j], weights=w[rows])
             out[j] = own if shrink == 0 else _expit(
-                (n * _logit(own) + shrink * _logit(pooled)) / (n + shrink))
+                (n * logit(own) + shrink * logit(pooled)) / (n + shrink))
     return out
 
 
-def _logit(t: float) -> float:
-    return float(np.log(t / (1.0 - t)))
+def logit(p: Any) -> Any:
+    """Log-odds of probabilities strictly between 0 and 1 (a number or an array)."""
+    return np.log(p / (1.0 - p))
 
 
 def _expit(z: float) -> float:

@@ -41,7 +41,7 @@ from classifier.training.fitting import (
     fit_theme_combiners,
     idf_of,
 )
-from classifier.training.metrics import make_folds, report, tune_thresholds
+from classifier.training.metrics import logit, make_folds, report, tune_thresholds
 
 __all__ = ["COMBINERS", "PRIOR_MAX_EXAMPLES", "PSEUDO_WEIGHT", "TrainSettings", "calibrate_model",
            "calibrated", "train"]
@@ -353,8 +353,7 @@ def calibrated(combiner: np.ndarray, theme_combiner: np.ndarray | None,
     n = thresholds.shape[0]
     rows = np.array(np.tile(combiner, (n, 1)) if theme_combiner is None else theme_combiner,
                     dtype=np.float64)
-    t = np.clip(thresholds, 1e-6, 1.0 - 1e-6)
-    shift = np.log(t / (1.0 - t))
+    shift = logit(np.clip(thresholds, 1e-6, 1.0 - 1e-6))
     rows[:, 4] -= shift  # b of sigmoid(a*m + c.lex + b)
     if rows.shape[1] == 9:
         rows[:, 8] -= shift  # e of the term prior sigmoid(d.lex + e)
