@@ -285,8 +285,6 @@ def _detector_guess(data: bytes, only: tuple[str, ...] | None) -> str | None:
     return None if best is None else str(best.encoding)
 
 
-
-
 @lru_cache(maxsize=1)
 def _not_texty() -> re.Pattern[str]:
     """Characters a UTF-16 text file plausibly consists of (only used for BOM-less UTF-16):
