@@ -224,7 +224,7 @@ def test_a_worker_loads_shipped_model_bytes_verified(tiny_model: Path, tmp_path:
     assert worker_model(moved.light()) is model  # cached by (directory, meta hash)
     with pytest.raises(ModelError, match="not on this worker"):
         worker_model(ModelRef(str(tmp_path / "nowhere"), ref.digest))
-    tampered = tuple((n, d[:-1] + bytes([d[-1] ^ 1]) if n == "vocab.json" else d)
+    tampered = tuple((n, d[:-1] + bytes([d[-1] ^ 1]) if n == "words.txt" else d)
                      for n, d in ref.files)
     with pytest.raises(ModelError, match="does not match the sha256"):
         worker_model(ModelRef(str(tmp_path / "other"), ref.digest, tampered), str(tmp_path))

@@ -50,6 +50,11 @@ def _write_meta(root: Path, meta: Any) -> None:
     (root / "meta.json").write_text(json.dumps(meta), "utf-8")
 
 
+def _v1(src: Path, dst: Path) -> Path:
+    """The model re-saved in format 1 (vocab.json + arrays.npz), as older packages wrote."""
+    return save_model(load_model(src), dst, load_examples(src), format_version=1)
+
+
 def _rehash(root: Path, name: str) -> None:
     meta = _meta(root)
     meta["files"][name] = _sha256(root / name)
@@ -177,7 +182,7 @@ def test_temp_folders_of_killed_saves_are_removed(tiny_model: Path, tmp_path: Pa
 def test_disk_full_while_saving_keeps_the_old_model(tiny_model: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     target = _copy(tiny_model, tmp_path / "m")
-    digest = _sha256(target / "arrays.npz")
+    digest = _sha256(target / "arrays.safetensors")
 
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -185,7 +190,7 @@ def test_disk_full_while_saving_keeps_the_old_model(tiny_model: Path, tmp_path: 
     monkeypatch.setattr(np, "savez_compressed", full)
     with pytest.raises(OutputError, match="No space left"):
         save_model(load_model(tiny_model), target)
-    assert _sha256(target / "arrays.npz") == digest and load_model(target).labels
+    assert _sha256(target / "arrays.safetensors") == digest and load_model(target).labels
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
@@ -222,7 +227,7 @@ def _duplicate_label(meta: dict[str, Any]) -> None:
     (_set(("features", "word_weight"), float("inf")), "finite number"),
     (_set(("features", "bogus"), 1), "unknown feature setting"),
     (_set(("lexicon_groups",), [[0]]), "one group per label"),
-    (_set(("files", "vocab.json"), "x"), "sha256 hex digest"),
+    (_set(("files", "words.txt"), "x"), "sha256 hex digest"),
     (_set(("training",), "none"), "JSON object"),
 ], ids=["threshold-0", "threshold-nan", "threshold-1.5", "threshold-str", "dup-label",
         "no-labels", "char_hi", "title_weight-str", "weight-inf", "unknown-setting",
@@ -273,7 +278,7 @@ def _header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
 
 def test_huge_declared_shape_is_refused_before_allocating(tiny_model: Path,
                                                           tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = _v1(tiny_model, tmp_path / "m")  # format 2: tests/test_model_format.py
     _replace_member(root / "arrays.npz", "coef", _header((10**12,)) + b"\0" * 64)
     _rehash(root, "arrays.npz")  # meta.json is not hashed: an attacker can do this too
     with pytest.raises(ModelError, match=r"declares shape \(1000000000000,\)"):
@@ -281,7 +286,7 @@ def test_huge_declared_shape_is_refused_before_allocating(tiny_model: Path,
 
 
 def test_member_inflating_past_its_shape_is_refused(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = _v1(tiny_model, tmp_path / "m")
     model = load_model(tiny_model)
     rows, cols = model.coef.shape
     wide = (rows, cols * 40)  # 40 times the model's width: a zip bomb of zeros
@@ -303,7 +308,7 @@ def test_member_inflating_past_its_shape_is_refused(tiny_model: Path, tmp_path: 
 
 def test_nan_coefficients_and_wrong_dtype_are_refused(tiny_model: Path,
                                                       tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = _v1(tiny_model, tmp_path / "m")
     coef = load_model(tiny_model).coef.copy()
     coef[0, 0] = np.nan
     buf = io.BytesIO()
@@ -334,14 +339,14 @@ def test_stored_examples_are_checked(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_symlink_out_of_the_model_folder_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     root = _copy(tiny_model, tmp_path / "m")
-    outside = tmp_path / "elsewhere.json"
-    shutil.move(root / "vocab.json", outside)
-    (root / "vocab.json").symlink_to(outside)
+    outside = tmp_path / "elsewhere.txt"
+    shutil.move(root / "words.txt", outside)
+    (root / "words.txt").symlink_to(outside)
     with pytest.raises(ModelError, match="outside the model folder"):
         load_model(root)
-    shutil.move(outside, root / "vocab.real.json")
-    (root / "vocab.json").unlink()
-    (root / "vocab.json").symlink_to("vocab.real.json")  # inside the folder: fine
+    shutil.move(outside, root / "words.real.txt")
+    (root / "words.txt").unlink()
+    (root / "words.txt").symlink_to("words.real.txt")  # inside the folder: fine
     assert load_model(root).labels
 
 
@@ -452,8 +457,9 @@ def test_save_into_dot_when_it_is_empty(tiny_model: Path, tmp_path: Path,
 @pytest.mark.parametrize("key", ["word", "char"])
 def test_a_repeated_vocabulary_entry_is_refused(tiny_model: Path, tmp_path: Path,
                                                 key: str) -> None:
-    """Sorted vocabularies are checked by comparing neighbours; any other order is hashed."""
-    root = _copy(tiny_model, tmp_path / "m")
+    """Format 1: sorted vocabularies are checked by comparing neighbours; any other order is
+    hashed. (Format 2: tests/test_model_format.py.)"""
+    root = _v1(tiny_model, tmp_path / "m")
     vocab = json.loads((root / "vocab.json").read_text("utf-8"))
     assert vocab[key] == sorted(vocab[key])  # as saved: the fast check applies
     vocab[key] = vocab[key][::-1]  # unsorted but distinct: still loads

@@ -23,6 +23,11 @@ def _copy(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def _v1(src: Path, tmp_path: Path) -> Path:
+    """The model re-saved in format 1 (vocab.json + arrays.npz), as older packages wrote."""
+    return save_model(load_model(src), tmp_path / "v1", load_examples(src), format_version=1)
+
+
 def _rehash(root: Path, name: str) -> None:
     meta = json.loads((root / "meta.json").read_text("utf-8"))
     meta["files"][name] = _sha256(root / name)
@@ -50,18 +55,23 @@ def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
-def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path)
-    data = bytearray((root / "arrays.npz").read_bytes())
+@pytest.mark.parametrize("version, name", [(2, "arrays.safetensors"), (2, "words.txt"),
+                                           (2, "terms.txt"), (1, "arrays.npz"),
+                                           (1, "vocab.json")])
+def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path, version: int,
+                                 name: str) -> None:
+    root = _copy(tiny_model, tmp_path) if version == 2 else _v1(tiny_model, tmp_path)
+    data = bytearray((root / name).read_bytes())
     data[len(data) // 2] ^= 0x01
-    (root / "arrays.npz").write_bytes(bytes(data))
-    with pytest.raises(ModelError, match=r"arrays\.npz does not match the sha256"):
+    (root / name).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=rf"{name.replace('.', '[.]')} does not match the "
+                                         "sha256"):
         load_model(root)
 
 
 def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,
                                             tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path)
+    root = _v1(tiny_model, tmp_path)
     buf = io.BytesIO()
     np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
     with zipfile.ZipFile(root / "arrays.npz", "w") as z:
@@ -82,10 +92,18 @@ def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> N
     (root / "meta.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelError, match="format version 99"):
         load_model(root)
-    meta["format_version"] = 1
+    meta["format_version"] = 3  # from a newer package: say so
     (root / "meta.json").write_text(json.dumps(meta), "utf-8")
-    (root / "vocab.json").unlink()
-    with pytest.raises(ModelError, match=r"missing model file vocab\.json"):
+    with pytest.raises(ModelError, match=r"format version 3 .*newer classifier package"):
+        load_model(root)
+    meta["format_version"] = 1  # the files of version 2 under version 1: refused by name
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match=r"files: expected the hashes of \['vocab\.json'"):
+        load_model(root)
+    meta["format_version"] = 2
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+    (root / "words.txt").unlink()
+    with pytest.raises(ModelError, match=r"missing model file words\.txt"):
         load_model(root)
     with pytest.raises(ModelError, match=r"no meta\.json"):
         load_model(tmp_path)
@@ -97,7 +115,9 @@ def test_meta_contents(tiny_model: Path) -> None:
                 "training", "cv_metrics", "created_at", "files"):
         assert key in meta
     assert meta["labels"][0].keys() == {"id", "zh", "en"}
-    assert set(meta["files"]) == {"vocab.json", "arrays.npz", "examples.npz", "examples.json"}
+    assert meta["format_version"] == 2
+    assert set(meta["files"]) == {"words.txt", "terms.txt", "arrays.safetensors",
+                                  "examples.npz", "examples.json"}
     assert meta["training"]["examples_per_label"]["union_building"] == 6
 
 

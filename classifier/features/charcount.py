@@ -21,12 +21,13 @@ batches are counted in pieces of ~2 M characters and stacked. The counts equal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
 from classifier.features.rows import Rows, vstack
 
-__all__ = ["MAX_N", "CharCounter"]
+__all__ = ["MAX_N", "CharCounter", "PackedStrings"]
 
 _BITS = 21  # every code point is < 0x110000 <= 2**21
 MAX_N = 3  # 3 * 21 bits fit in a uint64 key
@@ -95,20 +96,81 @@ class _HashTable:
         return cols
 
 
+class PackedStrings:
+    """Strings end to end as code points (uint32) with their lengths: a vocabulary as a
+    model file stores it (format 2), read without making a Python string per entry.
+
+    Splitting 128,000 char n-grams into strings cost ~20 ms of every one-page ``classify``
+    (issue 14); ``CharCounter`` reads the code points as they are, and an entry becomes a
+    string only when asked for (``item``: explanations name a few terms; ``strings``: all of
+    them, for training or saving). ``distinct`` says the entries were checked distinct.
+    """
+
+    def __init__(self, codepoints: np.ndarray, lengths: np.ndarray, *,
+                 distinct: bool = False) -> None:
+        self.codepoints = np.asarray(codepoints, dtype=np.uint32)
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.starts = np.zeros(self.lengths.shape[0] + 1, dtype=np.int64)
+        np.cumsum(self.lengths, out=self.starts[1:])
+        if self.lengths.ndim != 1 or self.codepoints.ndim != 1 \
+                or int(self.starts[-1]) != self.codepoints.shape[0] \
+                or (self.lengths.shape[0] and int(self.lengths.min()) < 0):
+            raise ValueError(f"{self.lengths.shape[0]} lengths summing to {int(self.starts[-1])}"
+                             f" for {self.codepoints.shape[0]} code points")
+        self.distinct = distinct
+        self._strings: list[str] | None = None
+
+    @classmethod
+    def of(cls, strings: Sequence[str] | PackedStrings) -> PackedStrings:
+        """The packed form of strings (``strings`` itself when packed already)."""
+        if isinstance(strings, PackedStrings):
+            return strings
+        lengths = np.fromiter(map(len, strings), np.int64, len(strings))
+        # surrogatepass: any Python string, lone surrogates included, survives the trip.
+        cps = np.frombuffer("".join(strings).encode("utf-32-le", "surrogatepass"), np.uint32)
+        packed = cls(cps, lengths)
+        packed._strings = list(strings)
+        return packed
+
+    def __len__(self) -> int:
+        return self.lengths.shape[0]
+
+    def item(self, i: int) -> str:
+        """Entry ``i`` as a string."""
+        if self._strings is not None:
+            return self._strings[i]
+        lo, hi = int(self.starts[i]), int(self.starts[i + 1])
+        return self.codepoints[lo:hi].tobytes().decode("utf-32-le", "surrogatepass")
+
+    def strings(self) -> list[str]:
+        """Every entry as a string, in order (made once, then kept)."""
+        if self._strings is None:
+            n, cps = len(self), self.codepoints
+            if (cps == 10).any():  # an entry with a line break: cut one by one
+                whole = cps.tobytes().decode("utf-32-le", "surrogatepass")
+                bounds = self.starts.tolist()
+                self._strings = [whole[a:b] for a, b in pairwise(bounds)]
+            else:  # a line break after every entry, then one split: 3x faster than slicing
+                lines = np.full(cps.shape[0] + n, 10, dtype=np.uint32)
+                lines[np.arange(cps.shape[0]) + np.repeat(np.arange(n), self.lengths)] = cps
+                self._strings = lines.tobytes().decode("utf-32-le", "surrogatepass").split("\n")
+                self._strings.pop()
+        return self._strings
+
+
 class CharCounter:
     """Counts of the vocabulary's character n-grams (lo..hi <= 3) in documents."""
 
-    def __init__(self, vocab: Sequence[str], lo: int, hi: int) -> None:
+    def __init__(self, vocab: Sequence[str] | PackedStrings, lo: int, hi: int) -> None:
         if not 1 <= lo <= hi <= MAX_N:
             raise ValueError(f"char n-gram range {lo}..{hi} is outside 1..{MAX_N}")
         self.lo, self.hi, self.width = lo, hi, len(vocab)
         # The vocabulary end to end as code points, judged in array operations: a loop over
         # 95,000 n-grams cost ~0.1 s of every start (issue 14). N-grams with a non-word
         # character can never be counted, so they stay out of the tables.
-        lengths = np.fromiter(map(len, vocab), np.int64, len(vocab))
-        cps = np.frombuffer("".join(vocab).encode("utf-32-le", "surrogatepass"), np.uint32)
-        starts = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=starts[1:])
+        packed = PackedStrings.of(vocab)
+        lengths, cps, starts = packed.lengths, packed.codepoints, packed.starts
+        known_distinct = packed.distinct
         # str.isalnum of a string is true when every character is (and there is one): judge
         # each distinct code point once, found with a count table (cheaper than a sort).
         distinct = np.flatnonzero(np.bincount(cps, minlength=1))
@@ -120,25 +182,28 @@ class CharCounter:
         usable = (lengths >= lo) & (lengths <= hi) & (bad[starts[1:]] == bad[starts[:-1]])
         # Single characters: a direct table from code point to column is cheaper than
         # hashing; its last entry (-1) stands for every larger code point.
-        singles, single_cols = self._grams(cps, starts, lengths, usable, 1)
+        singles, single_cols = self._grams(cps, starts, lengths, usable, 1, known_distinct)
         self._single = np.full(int(singles.max(initial=0)) + 2, -1, dtype=np.int32)
         self._single[singles] = single_cols
         self._tables: dict[int, _HashTable] = {}
         for n in range(max(lo, 2), hi + 1):
-            keys, cols = self._grams(cps, starts, lengths, usable, n)
+            keys, cols = self._grams(cps, starts, lengths, usable, n, known_distinct)
             if cols.shape[0]:
                 self._tables[n] = _HashTable(keys, cols)
 
     @staticmethod
     def _grams(cps: np.ndarray, starts: np.ndarray, lengths: np.ndarray, usable: np.ndarray,
-               n: int) -> tuple[np.ndarray, np.ndarray]:
+               n: int, distinct_vocab: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Keys (code points for n = 1) of the usable n-grams of length n and their columns.
 
-        Like a dict lookup, a repeated n-gram maps to its last column.
+        Like a dict lookup, a repeated n-gram maps to its last column. A vocabulary known to
+        be distinct (``distinct_vocab``) has no repeats to look for: the sort is skipped.
         """
         cols = np.flatnonzero(usable & (lengths == n)).astype(np.int32)
         at = (starts[cols][:, None] + np.arange(n)).ravel()
         keys = cps[at].astype(np.uint64) if n == 1 else _keys(cps[at], n)[::n]
+        if distinct_vocab:  # distinct strings of one length have distinct keys
+            return keys, cols
         distinct, last = np.unique(keys[::-1], return_index=True)
         if distinct.shape[0] < keys.shape[0]:
             keys, cols = distinct, cols[::-1][last]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features.charcount import MAX_N, CharCounter
+from classifier.features.charcount import MAX_N, CharCounter, PackedStrings
 from classifier.features.rows import Rows, hstack
 from classifier.features.wordcounts import WordTable
 from classifier.text.normalize import normalize_text
@@ -32,6 +32,9 @@ __all__ = [
     "tfidf_block",
     "word_analyzer",
 ]
+
+
+_TERMS_BEFORE_LIST = 4096
 
 
 @dataclass(frozen=True)
@@ -115,14 +118,28 @@ def tfidf_block(counts: Rows, idf: np.ndarray) -> Rows:
 class FeatureSpace:
     """Fitted vocabularies + IDF: turns composed documents into the model's feature matrix."""
 
-    def __init__(self, settings: FeatureSettings, word_vocab: list[str], char_vocab: list[str],
-                 word_idf: np.ndarray, char_idf: np.ndarray) -> None:
+    def __init__(self, settings: FeatureSettings, word_vocab: list[str],
+                 char_vocab: list[str] | PackedStrings, word_idf: np.ndarray,
+                 char_idf: np.ndarray, *, word_index: dict[str, int] | None = None) -> None:
+        """``word_index``: the word -> column dict of ``word_vocab`` when the caller has
+        built it already (a model load does, to check the words are distinct)."""
         self.settings = settings
         self.word_vocab = word_vocab
-        self.char_vocab = char_vocab
+        # A model file of format 2 gives the char n-grams packed (``PackedStrings``): they
+        # become strings only when something asks for ``char_vocab`` (training, saving to
+        # the old format, n-grams over 3 characters); prediction reads the code points.
+        self._char_list: list[str] | None = None
+        self._char_packed: PackedStrings | None = None
+        if isinstance(char_vocab, PackedStrings):
+            self._char_packed = char_vocab
+        else:
+            self._char_list = char_vocab
+        self.n_chars = len(char_vocab)
+        self._char_asked = 0  # char n-grams decoded one by one (``char_term``)
         # zip with a range builds the dict in C: half the time of a comprehension, and a
         # one-page ``classify`` pays it on every start (issue 14).
-        self.word_index = dict(zip(word_vocab, range(len(word_vocab)), strict=True))
+        self.word_index = (dict(zip(word_vocab, range(len(word_vocab)), strict=True))
+                           if word_index is None else word_index)
         self._char_index: dict[str, int] | None = None
         self.word_idf = np.asarray(word_idf, dtype=np.float64)
         self.char_idf = np.asarray(char_idf, dtype=np.float64)
@@ -134,23 +151,52 @@ class FeatureSpace:
         self._max_idf = float(self.word_idf.max()) if len(self.word_idf) else 1.0
 
     @property
+    def char_vocab(self) -> list[str]:
+        """The char n-gram vocabulary, in column order."""
+        if self._char_list is None:
+            assert self._char_packed is not None
+            self._char_list = self._char_packed.strings()
+        return self._char_list
+
+    @property
+    def char_packed(self) -> PackedStrings:
+        """The char n-gram vocabulary as code points (what ``CharCounter`` and a format-2
+        model file take)."""
+        if self._char_packed is None:
+            self._char_packed = PackedStrings.of(self.char_vocab)
+        return self._char_packed
+
+    def char_term(self, j: int) -> str:
+        """Char n-gram ``j`` (without making the whole vocabulary strings at first).
+
+        Decoding one n-gram costs ~2.6 µs, 50 times a list look-up: once explanations have
+        asked for ``_TERMS_BEFORE_LIST`` of them (a batch, ~100 articles in), the whole
+        vocabulary is made strings (~15 ms), which a one-page ``classify`` never pays.
+        """
+        if self._char_list is not None:
+            return self._char_list[j]
+        self._char_asked += 1
+        if self._char_asked > _TERMS_BEFORE_LIST:
+            return self.char_vocab[j]
+        return self.char_packed.item(j)
+
+    @property
     def char_index(self) -> dict[str, int]:
         """Char n-gram -> column (built on first use: only n-grams over 3 characters, which
         the vectorized counter does not handle, are looked up one by one)."""
         if self._char_index is None:
-            self._char_index = dict(zip(self.char_vocab, range(len(self.char_vocab)),
-                                        strict=True))
+            self._char_index = dict(zip(self.char_vocab, range(self.n_chars), strict=True))
         return self._char_index
 
     @property
     def n_features(self) -> int:
         """Width of the feature matrix (words then chars)."""
-        return len(self.word_vocab) + len(self.char_vocab)
+        return len(self.word_vocab) + self.n_chars
 
     def term(self, column: int) -> str:
         """Human-readable term of a feature column (a word or a character n-gram)."""
         nw = len(self.word_vocab)
-        return self.word_vocab[column] if column < nw else self.char_vocab[column - nw]
+        return self.word_vocab[column] if column < nw else self.char_term(column - nw)
 
     def term_keys(self, cols: np.ndarray) -> np.ndarray:
         """The column each feature column reads as: a word column itself, a char n-gram that
@@ -161,12 +207,12 @@ class FeatureSpace:
         """
         nw = len(self.word_vocab)
         if self._twins is None:  # -2: not looked up yet; -1: no word spelled the same
-            self._twins = np.full(len(self.char_vocab), -2, dtype=np.int64)
+            self._twins = np.full(self.n_chars, -2, dtype=np.int64)
         keys = np.array(cols, dtype=np.int64)
         chars = keys >= nw
         grams = keys[chars] - nw
         for j in grams[self._twins[grams] == -2].tolist():
-            self._twins[j] = self.word_index.get(self.char_vocab[j], -1)
+            self._twins[j] = self.word_index.get(self.char_term(j), -1)
         twins = self._twins[grams]
         keys[chars] = np.where(twins >= 0, twins, keys[chars])
         return keys
@@ -229,7 +275,7 @@ class FeatureSpace:
         if self.settings.char_hi > MAX_N:
             return _count_block([self._char(d) for d in docs], self.char_index)
         if self._char_counter is None:  # built on first use: training builds many spaces
-            self._char_counter = CharCounter(self.char_vocab, self.settings.char_lo,
+            self._char_counter = CharCounter(self.char_packed, self.settings.char_lo,
                                              self.settings.char_hi)
         return self._char_counter.counts(docs)
 

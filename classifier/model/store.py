@@ -1,22 +1,46 @@
-"""Model directories: meta.json + vocab.json + .npz arrays; hashes, validation, atomic writes.
+"""Model directories: meta.json + vocabularies + arrays; hashes, validation, atomic writes.
 
-Layout of a model directory (format version 1)::
+Layout of a model directory, format version 2 (what ``save_model`` writes)::
 
-    meta.json      format/package version, labels + names, thresholds, feature settings,
-                   training summary, CV metrics, created_at, sha256 of every other file
-    vocab.json     word and char n-gram vocabularies, taxonomy terms used as evidence
-    arrays.npz     idf, coefficients, intercepts, combiner, thresholds
-    examples.npz   the training examples in feature form (term counts, term hits) ...
-    examples.json  ... with their ids and labels, for ``train --base`` retraining
+    meta.json           format/package version, labels + names, thresholds, feature
+                        settings, training summary, CV metrics, created_at, sha256 of
+                        every other file
+    words.txt           the word vocabulary in column order: UTF-8, every entry followed
+                        by "\n"
+    terms.txt           the taxonomy terms used as evidence, encoded the same way
+    arrays.safetensors  the arrays prediction reads (see below)
+    examples.npz        the training examples in feature form (term counts, term hits) ...
+    examples.json       ... with their ids and labels, for ``train --base`` retraining
+
+``arrays.safetensors`` is a safetensors file (https://github.com/huggingface/safetensors: a
+little-endian uint64 header length, a JSON header naming each array's dtype, shape and byte
+range, then the raw little-endian arrays), written and parsed by the ``safetensors`` package:
+``word_idf``, ``char_idf`` (float64), ``coef_t`` (float32, features x labels: the layout the
+scores multiply with, so a load makes no transposed copy), ``intercept``, ``combiner``,
+optional ``theme_combiner`` (float64), ``prior_mask`` (uint8), and the char n-gram vocabulary
+end to end as ``char_codepoints`` (uint32) with ``char_lengths`` (uint8, one per n-gram).
+Format 2 exists for load time (issue 14): parsing the 1.7 MB JSON vocabulary, checking its
+163,000 strings and transposing the coefficients cost ~60 ms of every one-page ``classify``.
+
+Format version 1 (``vocab.json`` with the three vocabularies as JSON lists, ``arrays.npz``
+with ``coef`` labels x features; examples as in version 2) is still read, and written by
+``save_model(..., format_version=1)`` for a package older than format 2, which refuses a
+version-2 model by its ``format_version`` before reading any other file.
 
 Loading (issue 15, item 13) trusts nothing: every file must be a regular file inside the
 folder (a symlink out of it is refused) and under a size bound; every file but meta.json is
 hashed in meta.json (the examples' files are checked when they are read, not by a load for
-prediction), and meta.json itself is validated field by field (``_META``); the shape
-and dtype of every array are read from its ``.npy`` header inside the zip and checked against
-meta.json and vocab.json (``_ARRAYS``) before anything is decompressed, so a member declaring
-a huge shape is refused without allocating it. Arrays are read with ``allow_pickle=False``.
-Every failure is a ``ModelError`` naming the file and the field.
+prediction), and meta.json itself is validated field by field (``_META``). A format-2 file
+is read once into memory and hashed there, so the bytes parsed are the bytes hashed; every
+array's place in ``arrays.safetensors`` is checked by the safetensors library (byte ranges
+contiguous, covering the file exactly, matching dtype and shape), then its dtype (a short
+list of plain numeric types) and shape against each other and the vocabulary sizes
+(``_ARRAYS``) before any array is made: nothing is allocated beyond the file's size. In
+format 1 the shape and dtype of every array are read from its ``.npy`` header inside the zip
+and checked before anything is decompressed, so a member declaring a huge shape is refused
+without allocating it; arrays are read with ``allow_pickle=False``. Vocabularies must be
+distinct: see ``_read_v2`` for how that is checked cheaply. Every failure is a
+``ModelError`` naming the file and the field.
 
 Saving (items 1, 2): ``check_output_dir`` refuses to write over anything but a model (and a
 model only when asked to replace it); the model is written to ``.NAME.tmp-PID-*`` beside the
@@ -48,6 +72,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from classifier.errors import ModelError, OptionError, OutputError
+from classifier.features.charcount import PackedStrings
 from classifier.features.space import FeatureSettings, FeatureSpace
 from classifier.model.theme_model import ThemeModel
 
@@ -67,12 +92,20 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
-_FILES = ("vocab.json", "arrays.npz", "examples.npz", "examples.json")
-# Size bounds, far above any real model (the default one: meta 7 KB, vocab 1.2 MB, arrays
-# 5.7 MB, examples 2.9 MB), checked with stat() before a file is read or hashed.
+FORMAT_VERSION = 2  # what save_model writes
+_READABLE = (1, 2)
+# The files meta.json hashes, by format version; and those a load for prediction reads.
+_FILES = {1: ("vocab.json", "arrays.npz", "examples.npz", "examples.json"),
+          2: ("words.txt", "terms.txt", "arrays.safetensors", "examples.npz", "examples.json")}
+_PREDICTOR_FILES = {1: ("vocab.json", "arrays.npz"),
+                    2: ("words.txt", "terms.txt", "arrays.safetensors")}
+_EXAMPLE_FILES = ("examples.npz", "examples.json")
+# Size bounds, far above any real model (the default one: meta 8 KB, vocabularies 1.7 MB,
+# arrays 9.8 MB, examples 4.9 MB), checked with stat() before a file is read or hashed.
 _MAX_FILE_BYTES = {"meta.json": 8 << 20, "vocab.json": 256 << 20, "examples.json": 256 << 20,
-                   "arrays.npz": 1 << 30, "examples.npz": 1 << 30}
+                   "words.txt": 256 << 20, "terms.txt": 64 << 20,
+                   "arrays.npz": 1 << 30, "arrays.safetensors": 1 << 30,
+                   "examples.npz": 1 << 30}
 _MAX_ARRAY_BYTES = 1 << 30  # one decompressed array
 _MAX_NNZ = 64 << 20  # stored example counts: non-zero entries
 _MAX_LABELS = 10_000
@@ -241,9 +274,12 @@ def _need(ok: bool, where: str, what: str, value: Any) -> None:
 
 
 def _check_format(v: Any, where: str) -> None:
-    if v != FORMAT_VERSION:
+    if not _is_int(v) or v not in _READABLE:
+        newer = _is_int(v) and v > FORMAT_VERSION
         raise ModelError(f"{where}: model format version {v!r} is not supported (this package "
-                         f"reads version {FORMAT_VERSION}); retrain the model")
+                         f"reads versions {', '.join(map(str, _READABLE))}); "
+                         + ("a newer classifier package wrote it: upgrade the package, or "
+                            if newer else "") + "retrain the model")
 
 
 def _check_str(v: Any, where: str) -> None:
@@ -307,8 +343,8 @@ _FEATURE_RANGES: dict[str, tuple[float, float]] = {
 
 
 def _check_files(v: Any, where: str) -> None:
-    _need(isinstance(v, dict) and set(v) == set(_FILES), where,
-          f"expected the hashes of {list(_FILES)}", v)
+    # Which files: checked in ``_check_meta``, which knows the format version.
+    _need(isinstance(v, dict), where, "expected a JSON object of file hashes", v)
     for name, digest in v.items():
         _need(isinstance(digest, str) and len(digest) == 64
               and all(c in "0123456789abcdef" for c in digest), f"{where}.{name}",
@@ -349,6 +385,9 @@ def _check_meta(meta: Any, where: str) -> None:
                                  "retrain it or copy it again")
             continue
         check(meta[key], f"{where}: {key}")
+    files = _FILES[meta["format_version"]]
+    _need(set(meta["files"]) == set(files), f"{where}: files",
+          f"expected the hashes of {list(files)}", sorted(meta["files"]))
     ids = [lab["id"] for lab in meta["labels"]]
     thresholds = meta["thresholds"]
     _need(set(thresholds) == set(ids), f"{where}: thresholds",
@@ -371,9 +410,13 @@ def _read_meta(root: Path, names: tuple[str, ...] | None = None) -> dict[str, An
             continue
         path = _member(root, name)
         if _sha256(path) != digest:
-            raise ModelError(f"{root}/{name} does not match the sha256 in meta.json: the model "
-                             "was modified or damaged; retrain it or copy it again")
+            _mismatch(root, name)
     return dict(meta)
+
+
+def _mismatch(root: Path, name: str) -> None:
+    raise ModelError(f"{root}/{name} does not match the sha256 in meta.json: the model "
+                     "was modified or damaged; retrain it or copy it again")
 
 
 def _check_vocab(vocab: Any, meta: dict[str, Any], where: str) -> dict[str, int]:
@@ -411,8 +454,8 @@ class _Spec:
     finite: bool = False
 
 
-# What every .npz member must look like. A new array is declared here with its dimensions;
-# an array not declared is still bounded in size and refused if it holds objects.
+# What every array file must hold. A new array is declared here with its dimensions; an
+# array not declared is still bounded in size and refused if it holds objects.
 _ARRAYS: dict[str, dict[str, _Spec]] = {
     "arrays.npz": {
         "word_idf": _Spec(("words",), "f", finite=True),
@@ -423,6 +466,17 @@ _ARRAYS: dict[str, dict[str, _Spec]] = {
         "prior_mask": _Spec(("labels",), "bui", required=False),
         # One combiner row per theme (issue 11), same layout as ``combiner``.
         "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
+    },
+    "arrays.safetensors": {
+        "word_idf": _Spec(("words",), "f", finite=True),
+        "char_idf": _Spec(("chars",), "f", finite=True),
+        "coef_t": _Spec(("features", "labels"), "f", finite=True),
+        "intercept": _Spec(("labels",), "f", finite=True),
+        "combiner": _Spec(("combiner",), "f", finite=True),
+        "prior_mask": _Spec(("labels",), "bui", required=False),
+        "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
+        "char_codepoints": _Spec(("codepoints",), "u"),
+        "char_lengths": _Spec(("chars",), "u"),
     },
     "examples.npz": {
         "data": _Spec(("nnz",), "ui"),
@@ -436,12 +490,17 @@ _ARRAYS: dict[str, dict[str, _Spec]] = {
     },
 }
 _COMBINER_SIZES = (5, 9)  # [a, c0, c1, c2, b] (+ [d0, d1, d2, e] with a term prior)
+_Headers = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
 
 
 def _check_headers(path: Path, sizes: dict[str, int]) -> None:
     """Shapes and dtypes of an .npz's arrays against the sizes, before loading any."""
+    _check_specs(path, _npy_headers(path), sizes)
+
+
+def _check_specs(path: Path, headers: _Headers, sizes: dict[str, int]) -> None:
+    """Shapes and dtypes of an array file's arrays (``headers``) against the sizes."""
     specs = _ARRAYS[path.name]
-    headers = _npy_headers(path)
     sizes = {"combiner": _COMBINER_SIZES[0], "nnz": 0, **sizes}
     if "data" in headers:  # the free dimension of the stored counts, bounded
         sizes["nnz"] = headers["data"][0][0] if headers["data"][0] else -1
@@ -482,45 +541,253 @@ def _check_examples_json(ex: Any, where: str) -> int:
     return len(ids)
 
 
-# What prediction reads; the stored examples (``train --base``, ``suggest``) are hashed and
-# checked only when read: hashing their 3 MB cost every one-page ``classify`` (issue 14).
-_PREDICTOR_FILES = ("vocab.json", "arrays.npz")
+# -- format 2: text vocabularies and a safetensors file --------------------------------------
+
+_ARRAYS_FILE = "arrays.safetensors"
+# The safetensors header may be up to 100 MB for the library; ours is ~1 KB (a dozen arrays).
+# Bounded first, so a header of millions of entries is never parsed into Python objects.
+_MAX_HEADER_BYTES = 1 << 20
+# The safetensors dtypes an arrays file may hold, as numpy reads them (the format stores
+# little-endian): plain numbers only. The library knows more (float16, bfloat16, 8-bit and
+# smaller floats, complex), which nothing here writes and numpy partly cannot represent.
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "U8": "|u1", "U16": "<u2", "U32": "<u4",
+                       "U64": "<u8", "I8": "|i1", "I16": "<i2", "I32": "<i4", "I64": "<i8",
+                       "BOOL": "|b1"}
 
 
-def _validated(root: Path, *, examples: bool = False,
-               ) -> tuple[dict[str, Any], Any, dict[str, int]]:
-    """(meta, vocab, sizes) of a model directory whose files passed their checks: those
+def _read_verified(root: Path, name: str, meta: dict[str, Any]) -> bytes:
+    """The bytes of a model file, checked against the file's sha256 in meta.json. Read once:
+    the bytes parsed are the bytes hashed (no window for the file to change between a check
+    and a read)."""
+    data = _read_bytes(root, name)
+    if hashlib.sha256(data).hexdigest() != meta["files"][name]:
+        _mismatch(root, name)
+    return data
+
+
+def _read_bytes(root: Path, name: str) -> bytes:
+    """The bytes of a model file within its size bound."""
+    path = _member(root, name)
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            limit = _MAX_FILE_BYTES.get(name, 1 << 30)
+            if size > limit:  # grew since ``_member`` looked
+                raise ModelError(f"{path} is {size:,} bytes, over the {limit:,}-byte bound of "
+                                 "a model file: refused")
+            data = f.read(size)  # never more than the size checked
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) != size:
+        _mismatch(root, name)  # cut short while being read
+    return data
+
+
+def _lines(data: bytes, where: str) -> list[str]:
+    """The entries of a vocabulary text file: UTF-8, every entry followed by a line break
+    (``_encode_lines``)."""
+    try:
+        text = str(data, "utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{where}: not UTF-8 text ({exc}); the model is damaged: retrain it "
+                         "or copy it again") from None
+    # An editor's traces (a byte-order mark, CR LF line ends) would change entries silently.
+    _need(not text.startswith("\ufeff") and "\r" not in text, where,
+          "expected plain LF-terminated lines (no byte-order mark, no carriage return)",
+          text[:40])
+    _need(text == "" or text.endswith("\n"), where,
+          "expected every entry to end with a line break (the file is cut short)", text[-40:])
+    entries = text.split("\n")
+    entries.pop()  # after the last line break
+    return entries
+
+
+def _safetensors(data: bytes, where: str) -> dict[str, tuple[tuple[int, ...], np.dtype[Any],
+                                                              bytearray]]:
+    """(shape, dtype, bytes) of every array of a safetensors file, parsed by the library.
+
+    ``safetensors.deserialize`` checks the container: the header's JSON, known dtypes, byte
+    ranges contiguous from the header to the end of the file, each range as long as its
+    dtype and shape make. Arrays are made by the caller, after ``_check_specs``: this is
+    ``safetensors.numpy.load`` with the dtype checked before numpy reads it (its own table
+    fails with a KeyError on bfloat16 or 8-bit floats, and reads in native byte order).
+    """
+    import safetensors  # ~6 ms: only when a format-2 model is read or written
+
+    # The header length is the first 8 bytes (little-endian); a file shorter than that is
+    # left to the library, which refuses it.
+    length = int.from_bytes(data[:8], "little")
+    _need(length <= _MAX_HEADER_BYTES, where,
+          f"expected a safetensors header of at most {_MAX_HEADER_BYTES:,} bytes", length)
+    try:
+        entries = safetensors.deserialize(data)
+    except safetensors.SafetensorError as exc:
+        raise ModelError(f"{where}: not a valid safetensors file ({exc}); the model is "
+                         "damaged: retrain it or copy it again") from None
+    out: dict[str, tuple[tuple[int, ...], np.dtype[Any], bytearray]] = {}
+    for name, entry in entries:
+        kind = entry["dtype"]
+        _need(kind in _SAFETENSORS_DTYPES, f"{where}: array {name!r}",
+              f"expected a dtype among {', '.join(_SAFETENSORS_DTYPES)}", kind)
+        out[name] = (tuple(entry["shape"]), np.dtype(_SAFETENSORS_DTYPES[kind]), entry["data"])
+    return out
+
+
+def _rising(packed: PackedStrings) -> bool:
+    """Whether the entries rise strictly in code-point order (Python's order of strings),
+    which makes them distinct; judged in array passes, no string made.
+
+    Each entry reads as integer keys of three code points (21 bits each), padded with zeros;
+    neighbours compare key by key. False also for entries equal once padded (``"a"`` and
+    ``"a\\0"``) and for entries over 24 characters: the caller then checks exactly.
+    """
+    n = len(packed)
+    if n < 2:
+        return True
+    lengths, cps = packed.lengths, packed.codepoints
+    width = int(lengths.max())
+    if not 0 < width <= 24:
+        return False
+    first = packed.starts[:-1]
+    rising: np.ndarray | None = None
+    for chunk in reversed(range(0, width, 3)):  # the last key decides ties of the ones before
+        key = np.zeros(n, dtype=np.uint64)
+        for k in range(chunk, min(chunk + 3, width)):
+            cp = cps[np.minimum(first + k, cps.shape[0] - 1)].astype(np.uint64)
+            cp[lengths <= k] = 0
+            cp <<= np.uint64(21 * (chunk + 2 - k))
+            key |= cp
+        before, after = key[:-1], key[1:]
+        rising = after > before if rising is None else (after > before) | (
+            (after == before) & rising)
+    return bool(rising is not None and rising.all())
+
+
+@dataclass
+class _Parts:
+    """What a format-2 model's predictor files hold, checked."""
+
+    words: list[str]
+    word_index: dict[str, int]
+    chars: PackedStrings
+    terms: list[str]
+    arrays: dict[str, np.ndarray]
+    sizes: dict[str, int]
+
+
+def _read_v2(root: Path, meta: dict[str, Any]) -> _Parts:
+    """The vocabularies and arrays of a format-2 model, every file hashed and checked.
+
+    Distinct vocabularies, cheaply: the saved ones are distinct (``_predictor_v2`` refuses
+    repeats) and the hash shows each file is the one saved, but meta.json is not hashed, so
+    a hand-edited vocabulary with a fresh hash must still be refused. Words: the
+    word -> column dict prediction needs is built here, and it is shorter than the list
+    exactly when a word repeats. Char n-grams (128,000 of them, no strings made): strictly
+    rising, judged in one array pass (``_rising``); only a vocabulary in another order is
+    hashed entry by entry. Terms: a few hundred, hashed.
+    """
+    where = f"{root}/{_ARRAYS_FILE}"
+    # Hashed here, in line (~9 ms for 11 MB): a thread hashing beside the parsing gained
+    # nothing measurable on a shared 2-core machine (neither beside the safetensors parse).
+    parsed = _safetensors(_read_verified(root, _ARRAYS_FILE, meta), where)
+    for name in ("word_idf", "char_lengths", "char_codepoints"):
+        _need(name in parsed and len(parsed[name][0]) == 1, f"{where}: array {name!r}",
+              "expected a 1-dimensional array", parsed[name][0] if name in parsed else None)
+    sizes = {"labels": len(meta["labels"]), "words": parsed["word_idf"][0][0],
+             "chars": parsed["char_lengths"][0][0],
+             "codepoints": parsed["char_codepoints"][0][0]}
+    sizes["features"] = sizes["words"] + sizes["chars"]
+    _check_specs(root / _ARRAYS_FILE, {k: v[:2] for k, v in parsed.items()}, sizes)
+    # Views of the bytes the library copied out of the file, each of exactly the size its
+    # dtype and shape make (checked by the library).
+    arrays: dict[str, np.ndarray] = {name: np.frombuffer(raw, dtype).reshape(shape)
+                                     for name, (shape, dtype, raw) in parsed.items()}
+    _check_values(arrays, root / _ARRAYS_FILE)
+    cps, lengths = arrays["char_codepoints"], arrays["char_lengths"]
+    _need(not cps.shape[0] or int(cps.max()) < 0x110000, f"{where}: array 'char_codepoints'",
+          "expected Unicode code points (below 0x110000)", int(cps.max(initial=0)))
+    _need(int(lengths.sum(dtype=np.int64)) == cps.shape[0], f"{where}: array 'char_lengths'",
+          f"expected lengths adding up to the {cps.shape[0]:,} code points",
+          int(lengths.sum(dtype=np.int64)))
+    chars = PackedStrings(cps, lengths)
+    if not _rising(chars):
+        strings = chars.strings()
+        if not all(map(operator.lt, strings, strings[1:])):
+            repeats = len(strings) - len(set(strings))
+            _need(repeats == 0, f"{where}: array 'char_codepoints'",
+                  "expected distinct char n-grams", f"{repeats} repeated")
+    chars.distinct = True
+
+    words_at = f"{root}/words.txt"
+    words = _lines(_read_verified(root, "words.txt", meta), words_at)
+    _need(len(words) == sizes["words"], words_at,
+          f"expected {sizes['words']:,} entries (the length of word_idf in "
+          f"{_ARRAYS_FILE})",
+          len(words))
+    # zip with a range builds the dict in C: half the time of a comprehension.
+    word_index = dict(zip(words, range(len(words)), strict=True))
+    _need(len(word_index) == len(words), words_at, "expected distinct entries",
+          f"{len(words) - len(word_index)} repeated")
+    terms_at = f"{root}/terms.txt"
+    terms = _lines(_read_verified(root, "terms.txt", meta), terms_at)
+    _need(len(set(terms)) == len(terms), terms_at, "expected distinct entries",
+          f"{len(terms) - len(set(terms))} repeated")
+    sizes["terms"] = len(terms)
+    for j, group in enumerate(meta["lexicon_groups"]):
+        _need(all(i < len(terms) for i in group), f"{root}/meta.json: lexicon_groups[{j}]",
+              f"expected term numbers below {len(terms)} (the entries of terms.txt)", group)
+    return _Parts(words, word_index, chars, terms, arrays, sizes)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+def _validated_v1(root: Path, meta: dict[str, Any], *, examples: bool = False,
+                  ) -> tuple[Any, dict[str, int]]:
+    """(vocab, sizes) of a format-1 model directory whose files passed their checks: those
     prediction reads, and with ``examples`` the stored examples too."""
-    meta = _read_meta(root, None if examples else _PREDICTOR_FILES)
+    for name in _PREDICTOR_FILES[1]:
+        if _sha256(_member(root, name)) != meta["files"][name]:
+            _mismatch(root, name)
     vocab = _json(root / "vocab.json")
     sizes = _check_vocab(vocab, meta, f"{root}/vocab.json")
     if examples:
         sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
                                              f"{root}/examples.json")
-    for name in _ARRAYS:
-        if examples or name in _PREDICTOR_FILES:
-            _check_headers(root / name, sizes)
-    return meta, vocab, sizes
+    for name in ("arrays.npz", "examples.npz") if examples else ("arrays.npz",):
+        _check_headers(root / name, sizes)
+    return vocab, sizes
 
 
 def load_model(path_or_name: str | Path = "default") -> ThemeModel:
     """Load and verify a model directory (or a name under models/). Raises ModelError."""
     root = resolve_model_dir(path_or_name)
-    meta, vocab, _ = _validated(root)
-    arr = _npz(root / "arrays.npz")
-    _check_values(arr, root / "arrays.npz")
+    meta = _read_meta(root, ())
+    word_index: dict[str, int] | None = None
+    chars: list[str] | PackedStrings
+    if meta["format_version"] == 1:
+        vocab, _ = _validated_v1(root, meta)
+        arr = _npz(root / "arrays.npz")
+        _check_values(arr, root / "arrays.npz")
+        words, chars, terms, coef = vocab["word"], vocab["char"], vocab["terms"], arr["coef"]
+    else:
+        parts = _read_v2(root, meta)
+        arr = parts.arrays
+        words, word_index, chars, terms = parts.words, parts.word_index, parts.chars, parts.terms
+        # A transposed view: the model's ``coef`` is labels x features as ever, and the
+        # contiguous features x labels array it multiplies with is the one read.
+        coef = arr["coef_t"].T
     try:
         settings = FeatureSettings.from_dict(meta["features"])
         labels = [lab["id"] for lab in meta["labels"]]
         names = {lab["id"]: {"zh": lab.get("zh", ""), "en": lab.get("en", "")}
                  for lab in meta["labels"]}
-        space = FeatureSpace(settings, vocab["word"], vocab["char"], arr["word_idf"],
-                             arr["char_idf"])
+        space = FeatureSpace(settings, words, chars, arr["word_idf"], arr["char_idf"],
+                             word_index=word_index)
         model = ThemeModel(
-            labels=labels, names=names, features=space, coef=arr["coef"],
+            labels=labels, names=names, features=space, coef=coef,
             intercept=arr["intercept"], combiner=arr["combiner"],
             thresholds=np.asarray([meta["thresholds"][lab] for lab in labels]),
-            terms=vocab["terms"], term_groups=meta["lexicon_groups"], meta=meta,
+            terms=terms, term_groups=meta["lexicon_groups"], meta=meta,
             prior_mask=arr.get("prior_mask"), theme_combiner=arr.get("theme_combiner"),
         )
     except (KeyError, TypeError, IndexError, ValueError) as exc:
@@ -531,7 +798,17 @@ def load_model(path_or_name: str | Path = "default") -> ThemeModel:
 def load_examples(path_or_name: str | Path) -> StoredExamples:
     """The training examples stored with a model (for ``train --base``)."""
     root = resolve_model_dir(path_or_name)
-    meta, vocab, sizes = _validated(root, examples=True)
+    meta = _read_meta(root, _EXAMPLE_FILES)
+    if meta["format_version"] == 1:
+        vocab, sizes = _validated_v1(root, meta, examples=True)
+        word_vocab, char_vocab, terms = vocab["word"], vocab["char"], vocab["terms"]
+    else:
+        parts = _read_v2(root, meta)
+        word_vocab, char_vocab, terms = parts.words, parts.chars.strings(), parts.terms
+        sizes = parts.sizes
+        sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
+                                             f"{root}/examples.json")
+        _check_headers(root / "examples.npz", sizes)
     ex = _json(root / "examples.json")
     z = _npz(root / "examples.npz")
     _check_values(z, root / "examples.npz")
@@ -552,8 +829,8 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
                                shape=(sizes["rows"], sizes["features"]))
         return StoredExamples(ids=list(ex["ids"]), labels=[list(x) for x in ex["labels"]],
                               counts=counts, body_hits=z["body_hits"],
-                              title_hits=z["title_hits"], word_vocab=vocab["word"],
-                              char_vocab=vocab["char"], terms=vocab["terms"],
+                              title_hits=z["title_hits"], word_vocab=word_vocab,
+                              char_vocab=char_vocab, terms=terms,
                               weights=z["weight"].astype(np.float64) if "weight" in z else None,
                               judged=z["judged"].astype(bool) if "judged" in z else None,
                               model_labels=[lab["id"] for lab in meta["labels"]])
@@ -720,12 +997,19 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def save_model(model: ThemeModel, out_dir: str | Path,
-               examples: StoredExamples | None = None, *, replace: bool = True) -> Path:
+               examples: StoredExamples | None = None, *, replace: bool = True,
+               format_version: int = FORMAT_VERSION) -> Path:
     """Write a model directory atomically (temp dir beside the target, then a swap).
 
     ``out_dir`` must be absent, empty or a model (``replace=False``: absent or empty); see
-    ``check_output_dir``. Raises OptionError/OutputError, the old model intact.
+    ``check_output_dir``. ``format_version`` 1 writes the layout that packages older than
+    format 2 read. Raises OptionError/OutputError, the old model intact, and ModelError for a
+    model whose vocabulary cannot be stored (nothing written).
     """
+    if format_version not in _READABLE:
+        raise OptionError(f"format_version {format_version!r}: this package writes versions "
+                          f"{', '.join(map(str, _READABLE))}")
+    predictor = _predictor_v2(model) if format_version == 2 else None
     out = check_output_dir(out_dir, replace=replace)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -734,7 +1018,13 @@ def save_model(model: ThemeModel, out_dir: str | Path,
         raise OutputError(f"cannot save the model to {out}: {exc.strerror or exc}") from None
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; a model is meant to be shared
-        _write(model, tmp, examples)
+        if predictor is None:
+            _write_v1(model, tmp)
+        else:
+            for name, data in predictor.items():
+                (tmp / name).write_bytes(data)
+        _write_examples(model, tmp, examples)
+        _write_meta(model, tmp, format_version)
         _swap_in(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -761,9 +1051,7 @@ def _example_extras(examples: StoredExamples) -> dict[str, Any]:
     return out
 
 
-def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> None:
-    import scipy.sparse as sp  # training has it loaded already
-
+def _write_v1(model: ThemeModel, root: Path) -> None:
     space = model.features
     (root / "vocab.json").write_text(json.dumps(
         {"word": space.word_vocab, "char": space.char_vocab, "terms": model.terms},
@@ -771,9 +1059,74 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
     # Uncompressed: float coefficients shrink by a quarter at most, and decompressing them cost
     # ~40 ms of every one-page ``classify`` (issue 14).
     np.savez(root / "arrays.npz", word_idf=space.word_idf, char_idf=space.char_idf,
-                        coef=model.coef, intercept=model.intercept, combiner=model.combiner,
-                        prior_mask=model.prior_mask.astype(np.uint8),
-                        **_model_extras(model))
+             coef=model.coef, intercept=model.intercept, combiner=model.combiner,
+             prior_mask=model.prior_mask.astype(np.uint8), **_model_extras(model))
+
+
+def _encode_lines(entries: list[str], what: str) -> bytes:
+    """A vocabulary as ``words.txt``/``terms.txt`` hold it; refuses what would not read back
+    the same (``_lines``): an entry with a line break, a leading byte-order mark."""
+    text = "\n".join(entries) + "\n" if entries else ""
+    if "\r" in text or text.startswith("\ufeff") or text.count("\n") != len(entries):
+        bad = next(e for e in entries if "\n" in e or "\r" in e or e.startswith("\ufeff"))
+        raise ModelError(f"cannot save the model: {what} {bad!r} holds a line break or starts "
+                         "with a byte-order mark, which a model's vocabulary file cannot "
+                         "store; save it with format_version=1 (JSON)")
+    # surrogatepass: a lone surrogate (never produced by the tokenizer) still reads back.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _distinct(entries: list[str], what: str) -> None:
+    repeats = len(entries) - len(set(entries))
+    if repeats:
+        raise ModelError(f"cannot save the model: its {what} vocabulary has {repeats} repeated "
+                         "entries (a model built by hand?); a load would refuse it")
+
+
+def _encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
+    """``arrays.safetensors``: the arrays in a safetensors file (the library orders them by
+    alignment and name, so the same arrays always give the same bytes)."""
+    import safetensors.numpy
+
+    return safetensors.numpy.save({name: np.ascontiguousarray(a) for name, a in arrays.items()})
+
+
+def _predictor_v2(model: ThemeModel) -> dict[str, bytes]:
+    """The bytes of words.txt, terms.txt and arrays.safetensors, after checking that the model can
+    be stored and read back (distinct vocabularies; entries fit the encoding)."""
+    space = model.features
+    if len(space.word_index) != len(space.word_vocab):
+        _distinct(space.word_vocab, "word")
+    _distinct(model.terms, "term")
+    chars = space.char_packed
+    if not _rising(chars):
+        _distinct(chars.strings(), "char n-gram")
+    if len(chars) and int(chars.lengths.max()) > 255:
+        raise ModelError("cannot save the model: a char n-gram over 255 characters cannot be "
+                         "stored; save it with format_version=1 (JSON)")
+    arrays = {
+        "word_idf": np.asarray(space.word_idf, dtype="<f8"),
+        "char_idf": np.asarray(space.char_idf, dtype="<f8"),
+        # Features x labels, contiguous: what ``linear_scores`` multiplies with (no copy of a
+        # loaded model's coefficients, whose ``coef`` is a view of this array).
+        "coef_t": np.ascontiguousarray(model.coef.T, dtype="<f4"),
+        "intercept": np.asarray(model.intercept, dtype="<f8"),
+        "combiner": np.asarray(model.combiner, dtype="<f8"),
+        "prior_mask": np.asarray(model.prior_mask, dtype="|u1"),
+        **({} if model.theme_combiner is None
+           else {"theme_combiner": np.asarray(model.theme_combiner, dtype="<f8")}),
+        "char_codepoints": np.asarray(chars.codepoints, dtype="<u4"),
+        "char_lengths": np.asarray(chars.lengths, dtype="|u1"),
+    }
+    return {"words.txt": _encode_lines(space.word_vocab, "word"),
+            "terms.txt": _encode_lines(model.terms, "term"),
+            _ARRAYS_FILE: _encode_arrays(arrays)}
+
+
+def _write_examples(model: ThemeModel, root: Path, examples: StoredExamples | None) -> None:
+    import scipy.sparse as sp  # training has it loaded already
+
+    space = model.features
     if examples is None:
         examples = StoredExamples([], [], sp.csr_matrix((0, space.n_features)),
                                   np.zeros((0, len(model.terms)), np.float32),
@@ -788,14 +1141,18 @@ def _write(model: ThemeModel, root: Path, examples: StoredExamples | None) -> No
                         **_example_extras(examples))
     (root / "examples.json").write_text(json.dumps(
         {"ids": examples.ids, "labels": examples.labels}, ensure_ascii=False), "utf-8")
+
+
+def _write_meta(model: ThemeModel, root: Path, format_version: int) -> None:
+    space = model.features
     meta = dict(model.meta)
     meta.update({
-        "format_version": FORMAT_VERSION,
+        "format_version": format_version,
         "labels": model.label_names(),
         "thresholds": {lab: float(t)
                        for lab, t in zip(model.labels, model.thresholds, strict=True)},
         "features": space.settings.to_dict(),
         "lexicon_groups": model.term_groups,
-        "files": {name: _sha256(root / name) for name in _FILES},
+        "files": {name: _sha256(root / name) for name in _FILES[format_version]},
     })
     (root / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
