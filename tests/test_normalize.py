@@ -82,6 +82,12 @@ def test_normalization_is_idempotent_on_any_text(text: str) -> None:
     assert normalize_text(once) == once
 
 
+def test_a_run_that_only_decodes_once_simplified_is_read_the_same_twice() -> None:
+    # 團b does not re-read as GB in step, 团b does: found by hypothesis (idempotence above).
+    once = normalize_text("?!團b")
+    assert normalize_text(once) == once == normalize_text("?!团b")
+
+
 def test_an_unlikely_guessed_full_stop_is_marked_unknown() -> None:
     # “六保”，廣 decoded out of step: the lead byte of 保 is lost, 。”， would be invented.
     assert repair_mojibake("“六?!保瑥V東") == "“六\ufffd”，廣東"

@@ -41,15 +41,19 @@ __all__ = [
 METHODS = ("lead", "textrank")
 ELLIPSIS = "…"
 
+# The patterns with CJK classes are compiled when first used (``re.compile``, from its cache
+# after that): CPython marks each code point of a class like [\u4e00-\u9fff] one by one,
+# ~1.5 ms per copy, and these have two or three copies each (issue 14: a one-page
+# ``classify`` paid for all of them at import).
 _NAME = r"[\u4e00-\u9fff·]{2,5}"
 _ROLE = r"(?:本报|新华社|人民日报|工人日报)?(?:特约|见习|首席|实习)?(?:记者|通讯员|实习生|撰稿人)"
 # A paragraph that is nothing but bylines: 本报记者 王伟 本报通讯员 李明 / □记者 张三 / 文/图 X
-_BYLINE_PARA = re.compile(
+_BYLINE_PARA = (
     rf"^[□■●◆◇○\s]*(?:(?:{_ROLE}|文\s*/\s*图|文|图|作者)\s*[：:/]?\s*"
     rf"{_NAME}(?:\s*[、，,\s]\s*{_NAME})*\s*)+$"
 )
 # 本报讯 / 本报讯（记者… 通讯员…）/ 本报讯 记者 张三 通讯员 李四 (names then whitespace)
-_BENBAOXUN = re.compile(
+_BENBAOXUN = (
     rf"^\s*(?:【\s*)?本报讯(?:\s*】)?\s*(?:[（(][^（）()]{{0,60}}[）)]|"
     rf"(?:{_ROLE}\s*{_NAME}(?:[、\s]{_NAME})*\s+)+)?\s*"
 )
@@ -58,11 +62,12 @@ _AGENCY = (
     r"(?:据)?(?:本报|新华社|中新社|中新网|人民网|新华网|央视网|"
     r"[\u4e00-\u9fff]{2,6}(?:日报|社|网))"
 )
-_DATELINE = re.compile(
+_DATELINE = (
     rf"^\s*{_AGENCY}(?:[\u4e00-\u9fff·]{{0,12}}?\d{{1,2}}月\d{{1,2}}日电|"
     rf"[\u4e00-\u9fff·]{{0,12}}?电(?=[\s（(]))"
     rf"\s*(?:[（(][^（）()]{{0,60}}[）)])?\s*"
 )
+
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,15 @@ def strip_byline(text: str) -> str:
     paras = [p for p in paras if p]
     # Only the opening paragraphs can be bylines; a bound keeps body text safe.
     for _ in range(3):
-        if paras and len(paras[0]) <= 40 and _BYLINE_PARA.match(paras[0]):
+        if paras and len(paras[0]) <= 40 and re.compile(_BYLINE_PARA).match(paras[0]):
             paras.pop(0)
     if paras:
-        first = _BENBAOXUN.sub("", paras[0], count=1)
-        if first == paras[0]:
-            first = _DATELINE.sub("", paras[0], count=1)
+        # Neither pattern can match without its last word (本报讯, 电): skip it.
+        first = paras[0]
+        if "本报讯" in first:
+            first = re.compile(_BENBAOXUN).sub("", first, count=1)
+        if first == paras[0] and "电" in first:
+            first = re.compile(_DATELINE).sub("", first, count=1)
         if first.strip():
             paras[0] = first.strip()
         else:
@@ -114,7 +122,7 @@ _ENUMERATED = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、．.](?!\d)"
     r"|第[一二三四五六七八九十]+(?:部分|章|节))"
 )
-_CAPTION = re.compile(r"^[（(]?(?:上|下|左|右|组|题)?图(?:为|中|片为|[①-⑳\d]{1,2}[：:为]?)")
+_CAPTION = r"^[（(]?(?:上|下|左|右|组|题)?图(?:为|中|片为|[①-⑳\d]{1,2}[：:为]?)"
 _CREDIT = re.compile(
     r"(?:摄|摄影|供图)\s*(?:[（(][^（）()]{0,12}[）)])?$"
     r"|^[（(]?(?:新华社|中新社|人民视觉|视觉中国|影像中国|资料图片)[^，。]{0,12}[）)]?$"
@@ -146,7 +154,7 @@ def _candidates(body: str, *, cut: bool = False) -> list[str]:
             # paragraph, nor start with 图 (the lead runs once per labelled article).
             if j == 0 and _is_heading(sent, first=True, whole=last == 0, opening=p == 0):
                 continue
-            if "图" in sent[:4] and _CAPTION.match(sent):
+            if "图" in sent[:4] and re.compile(_CAPTION).match(sent):
                 continue
             if j == last and len(sent) <= 40 and _CREDIT.search(sent):
                 continue

@@ -23,12 +23,14 @@ term stands alone (a word the segmenter cut in the article) skips the text look-
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from classifier.text import tokens
+from classifier.text.hanzi import hanzi_count
 from classifier.text.tokens import cut
 
 __all__ = [
@@ -51,25 +53,28 @@ NEW_WORDS = frozenset(
     "抗疫 托育 冷链 暖心 国赛 赛项 雄安 快手 老旧 网红 线上 复产 援企 新冠 助企 纾困 降费 "
     "新规 网购 众筹 数智 双碳 研学 康养 普惠 集采".split()
 )
-_CJK = re.compile(r"^[\u3400-\u9fff]+$")
 _HAS_WORD_CHAR = re.compile(r"[^\W\d_]")
 # Numbers with an optional unit or date suffix carry no topic: 2020, 3.5%, 2020年, 第3, 12月.
 _NUMBER = re.compile(r"^第?[\d.,%‰+\-]+(?:[年月日号时分秒万亿千百十元个名人次届期岁倍吨]+)?$")
 _NUMERAL = "[零〇一二两三四五六七八九十百千万亿几数]"
-_MEASURE = (
-    "(?:个|名|位|次|届|期|家|份|件|项|场|批|种|类|条|所|座|辆|台|套|元|美元|人|岁|年|月|日|"
-    "天|周|轮|起|例|户|处|张|本|篇|部|吨|亩|公里|千米|米|平方米|小时|分钟|秒|倍|段|级|组|"
-    "支|架|艘|枚|株|棵|头|只|斤|公斤|千克|层|栋|间|笔|票|股|双|对|册|集|版|号|成|"
-    "季度|人次|万|亿|千|百|余|多)"
-)
+_MEASURE_WORDS = (
+    "个 名 位 次 届 期 家 份 件 项 场 批 种 类 条 所 座 辆 台 套 元 美元 人 岁 年 月 日 "
+    "天 周 轮 起 例 户 处 张 本 篇 部 吨 亩 公里 千米 米 平方米 小时 分钟 秒 倍 段 级 组 "
+    "支 架 艘 枚 株 棵 头 只 斤 公斤 千克 层 栋 间 笔 票 股 双 对 册 集 版 号 成 "
+    "季度 人次 万 亿 千 百 余 多"
+).split()
+# The one-character words as one class: an alternation of ~90 words took ~1 ms to compile.
+_MEASURE = ("(?:[" + "".join(w for w in _MEASURE_WORDS if len(w) == 1) + "]|"
+            + "|".join(w for w in _MEASURE_WORDS if len(w) > 1) + ")")
 # After 余/多 alone only measures of a count of things or people: 余份, 多家, 多名, but not
 # 多元 or 多层 (words in their own right).
 _COUNT_MEASURE = "(?:人次|[名家个位人次件项场批种条所份户处张辆台套届期万亿千百])"
 # 九届, 十次, 余份, 多家, 第三届, 两名, 3家, 万余条, 亿人次, 首届, 第一: a count or a rank,
 # not a topic. A measure word must follow the numeral, so 两会, 三农, 十九大 and 五一 stay.
+# (A numeral with its prefix, or 第/首 alone, then measures: one copy of _MEASURE.)
 _COUNTER = re.compile(
-    rf"^(?:(?:第|首|约|近|逾|超|共|每|上|这|该)?(?:{_NUMERAL}+|[\d.,０-９]+)[余多]?{_MEASURE}+"
-    rf"|(?:第|首){_MEASURE}+|[余多]{_COUNT_MEASURE}+|第{_NUMERAL}+)$"
+    rf"^(?:(?:(?:第|首|约|近|逾|超|共|每|上|这|该)?(?:{_NUMERAL}+|[\d.,０-９]+)[余多]?|第|首)"
+    rf"{_MEASURE}+|[余多]{_COUNT_MEASURE}+|第{_NUMERAL}+)$"
 )
 # Roles that introduce a reporter's name (separator optional: 记者张三, 记者 张三, 记者：张三)
 # and credits that need a colon (版式设计：张丹峰); 摄 follows a name (张三 摄, 张三摄).
@@ -92,27 +97,104 @@ _EDGE = 300
 # A list of names after a role, ending where a byline ends (space, bracket, slash, line end,
 # the next role), never at a comma or full stop: 记者了解到，… names no one.
 _END = rf"(?=[\s）)】\]/]|$|{_ROLE})"
-_AFTER_ROLE = re.compile(
-    rf"(?:记者|通讯员|实习生|撰稿人?|摄影)\s*[：:/]?[ \t\u3000]*(?P<names>{_NAMES}){_END}"
-)
+# The name list after a role word (记者张三 通讯员李四) and after a credit's colon or a 文/图
+# slash: these patterns define what is read. Each costs ~8 ms to compile (CPython marks every
+# code point of its four CJK classes one by one), which a one-page ``classify`` paid on every
+# start (issue 14); so the first ``_REGEX_AFTER`` reads of a process are made by
+# ``_names_end``, which finds the same names in Python (tests/test_startup.py compares them)
+# at about a third of the speed, and later reads (a batch) by the compiled pattern.
+_AFTER_ROLE = rf"(?:记者|通讯员|实习生|撰稿人?|摄影)\s*[：:/]?[ \t\u3000]*(?P<names>{_NAMES}){_END}"
+_AFTER_MARK = rf"[ \t\u3000]*(?P<names>{_NAMES}){_END}"
+# 张三 摄 / （张三摄） / 张三/摄 / 。赵东山摄（新华社发）: the names end right before 摄. Compiled
+# when first needed (a photo credit).
+_BEFORE_PHOTO = rf"(?<![\u4e00-\u9fff·])(?P<names>{_NAMES})[ \t]*/?[ \t]*$"
+_REGEX_AFTER = 256
+_reads = itertools.count()  # next() is atomic: threads share it safely
+_ROLE_THEN_SPACE = re.compile(r"(?:记者|通讯员|实习生|撰稿人?|摄影)\s*[：:/]?[ \t\u3000]*")
+_ROLE_AT = re.compile(_ROLE)
+_ROLE_FIRST = frozenset("本新人工央特见首实记通撰摄文图")  # the first characters of _ROLE
+_SEP_CHARS = frozenset(" \t\u3000、，,")
+_END_MARKS = frozenset("）)】]/")
 _CREDIT_BEFORE = re.compile(rf"{_CREDIT}\s*$")
 
 
-# The two patterns below are compiled when first needed (a credit mark, a photo credit):
-# each copy of a CJK class costs ~1 ms to compile, and a name list holds five (issue 14).
-@lru_cache(maxsize=1)
-def _after_mark() -> re.Pattern[str]:
-    """Names after a credit's colon or a 文/图 slash."""
-    return re.compile(rf"[ \t\u3000]*(?P<names>{_NAMES}){_END}")
+
+def _names_end(text: str, start: int) -> int:
+    """Where a name list (``_NAMES`` then ``_END``) starting at ``text[start]`` ends, or -1.
+
+    The end the regex finds: its first success in its order of trial (a longer name first,
+    and one more name after a separator before stopping). Of the ends a name can have (2-4
+    hanzi, then maybe · and 1-8 more), only the one at the end of its run of hanzi can be
+    followed by a separator and so by another name; the list is therefore a chain of names,
+    walked forward, then decided backward (no recursion, whatever its length).
+    """
+    size = len(text)
+    chain: list[tuple[list[int], int]] = []  # each name's possible ends, and the one going on
+    while True:
+        ends: list[int] = []
+        going_on = -1
+        for end in range(start + hanzi_count(text, start, 4), start + 1, -1):
+            if text[end : end + 1] == "·":  # after the whole run only: 阿依古丽·买买提
+                more = hanzi_count(text, end + 1, 8)
+                ends.extend(range(end + 1 + more, end + 1, -1))
+                if text[end + 1 + more : end + 2 + more] in _SEP_CHARS and more:
+                    going_on = end + 1 + more
+            elif text[end : end + 1] in _SEP_CHARS:
+                going_on = end
+            ends.append(end)
+        chain.append((ends, going_on))
+        if going_on < 0:
+            break
+        start = going_on + 1
+        while start < size and text[start] in _SEP_CHARS:
+            start += 1
+    found = -1  # where the rest of the list ends, after the name being decided
+    for ends, going_on in reversed(chain):
+        rest, found = found, -1
+        for end in ends:
+            if end == going_on and rest >= 0:
+                found = rest
+                break
+            if end >= size:  # _END: the text's end, whitespace, a bracket, a slash, a role
+                found = end
+                break
+            char = text[end]
+            if char in _END_MARKS or char.isspace() or (
+                    char in _ROLE_FIRST and _ROLE_AT.match(text, end)):
+                found = end
+                break
+    return found
 
 
-@lru_cache(maxsize=1)
-def _before_photo() -> re.Pattern[str]:
-    """张三 摄 / （张三摄） / 张三/摄 / 。赵东山摄（新华社发）: the names end right before 摄."""
-    return re.compile(rf"(?<![\u4e00-\u9fff·])(?P<names>{_NAMES})[ \t]*/?[ \t]*$")
+def _after_role(text: str, i: int) -> str:
+    """The names of ``_AFTER_ROLE`` matched at ``text[i]``, or ''."""
+    if next(_reads) >= _REGEX_AFTER:
+        m = re.compile(_AFTER_ROLE).match(text, i)
+        return m["names"] if m else ""
+    m = _ROLE_THEN_SPACE.match(text, i)
+    if not m:
+        return ""
+    starts = [m.end()]
+    if m[0].startswith("撰稿人"):  # as the regex backtracks: 撰稿, then a name from 人 on
+        starts.append(i + 2)
+    for start in starts:
+        end = _names_end(text, start)
+        if end >= 0:
+            return text[start:end]
+    return ""
 
 
-_GLUED = re.compile(r"[\u4e00-\u9fff]{2,4}")
+def _after_mark(text: str, i: int) -> str:
+    """The names of ``_AFTER_MARK`` matched at ``text[i]``, or ''."""
+    if next(_reads) >= _REGEX_AFTER:
+        m = re.compile(_AFTER_MARK).match(text, i)
+        return m["names"] if m else ""
+    while i < len(text) and text[i] in " \t\u3000":
+        i += 1
+    end = _names_end(text, i)
+    return text[i:end] if end >= 0 else ""
+
+
 _OPENING = 200
 # Common surnames: a glued name (记者张三日前…) must start with one, so that 记者了解到,
 # 记者走进车间 name no one.
@@ -126,6 +208,18 @@ _SURNAMES = frozenset(
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "令狐", "皇甫", "尉迟", "公孙",
                       "慕容", "长孙", "宇文", "司徒", "夏侯", "端木")
+
+
+# Not a regex: the class [\u3400-\u9fff] costs ~2.5 ms to compile, on every start (issue 14).
+# Cached: min and max are ~4x slower than the regex, a cache look-up ~2x faster (the same
+# terms come back in every article).
+@lru_cache(maxsize=1 << 16)
+def _all_hanzi(term: str) -> bool:
+    """Whether ``term`` is one or more characters of U+3400..U+9FFF (a final newline aside,
+    as a regex ``^[\u3400-\u9fff]+$`` reads it)."""
+    if term.endswith("\n"):
+        term = term[:-1]
+    return bool(term) and "\u3400" <= min(term) and max(term) <= "\u9fff"
 
 
 def _dictionary() -> Any:
@@ -165,7 +259,7 @@ def is_readable_term(term: str) -> bool:
         return False
     if not _HAS_WORD_CHAR.search(term):
         return False
-    if len(term) == 2 and _CJK.match(term):
+    if len(term) == 2 and _all_hanzi(term):
         return term in NEW_WORDS or is_dictionary_word(term)
     return True
 
@@ -211,7 +305,7 @@ def readable_in(term: str, title: str, text: str, names: frozenset[str] = frozen
         return False
     if standalone is not None:
         return standalone
-    if not _CJK.match(term):  # Latin, digits: the segmenter keeps runs of them whole
+    if not _all_hanzi(term):  # Latin, digits: the segmenter keeps runs of them whole
         return True
     found = False
     for part in (title, text):
@@ -249,9 +343,10 @@ def byline_names(text: str, byline: str = "") -> frozenset[str]:
                         names.update(_names_at(source, i, anchor))
                         if i < _OPENING and source is text and len(anchor) >= 2:
                             # 记者张三日前从… : a name glued to the sentence, in the opening.
-                            glued = _GLUED.match(text, i + len(anchor))
-                            if glued:
-                                names.update(_glued_names(glued.group()))
+                            start = i + len(anchor)
+                            glued = text[start : start + hanzi_count(text, start, 4)]
+                            if len(glued) >= 2:
+                                names.update(_glued_names(glued))
                         i = source.find(anchor, i + 1, hi)
     # Not a role (本报记者), nor a dictionary word that starts with no surname (记者手记
     # names no 手记; 李四 and 高峰 may be names).
@@ -266,20 +361,21 @@ def _names_at(text: str, i: int, anchor: str) -> list[str]:
     """The names of a byline whose role word, colon, slash or 摄 is at ``text[i]``."""
     if anchor == "摄":
         if text[i + 1 : i + 2] == "影":  # the role 摄影(：)张三
-            m = _AFTER_ROLE.match(text, i)
+            run = _after_role(text, i)
         else:
-            m = _before_photo().search(text, max(0, i - 40), i)
+            m = re.compile(_BEFORE_PHOTO).search(text, max(0, i - 40), i)
+            run = m.group("names") if m else ""
     elif anchor in "：:":
         if not _CREDIT_BEFORE.search(text, max(0, i - 6), i):
             return []
-        m = _after_mark().match(text, i + 1)
+        run = _after_mark(text, i + 1)
     elif anchor == "/":  # 文/图 王五, 图/文 王五
         if not (text[i - 1 : i] in ("文", "图") and text[i + 1 : i + 2] in ("文", "图")):
             return []
-        m = _after_mark().match(text, i + 2)
+        run = _after_mark(text, i + 2)
     else:
-        m = _AFTER_ROLE.match(text, i)
-    return _split_names(m.group("names")) if m else []
+        run = _after_role(text, i)
+    return _split_names(run) if run else []
 
 
 def _split_names(run: str) -> list[str]:

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 import functools
 
-__all__ = ["chinese_score"]
+__all__ = ["chinese_score", "hanzi_count"]
+
+
+def hanzi_count(text: str, start: int, most: int) -> int:
+    """How many characters of U+4E00..U+9FFF (CJK unified ideographs) start ``text[start:]``,
+    at most ``most``.
+
+    What a regex ``[\u4e00-\u9fff]{0,most}`` would take there, without one: CPython compiles
+    such a class by marking its 20,992 code points one by one (~1.5 ms a copy, issue 14).
+    """
+    count = 0
+    for char in text[start : start + most]:
+        if not "\u4e00" <= char <= "\u9fff":
+            break
+        count += 1
+    return count
 
 
 @functools.lru_cache(maxsize=1)

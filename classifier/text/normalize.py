@@ -13,9 +13,11 @@ pages often type ASCII commas between Chinese characters.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -38,8 +40,12 @@ _EDGE_SPACE = re.compile(r" *\n *")
 
 # Chinese characters and the Chinese punctuation that never results from our own width
 # conversion: membership of this class is unchanged by a pass, which keeps the pass idempotent.
-_CJK = (r"\u2018-\u201f\u2026\u2e80-\u2fdf\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf"
-        r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\U00020000-\U0002fa1f")
+_CJK_RANGES = ((0x2018, 0x201F), (0x2026, 0x2026), (0x2E80, 0x2FDF), (0x3001, 0x303F),
+               (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+               (0xFE30, 0xFE4F), (0x20000, 0x2FA1F))
+_CJK = "".join(rf"\U{lo:08x}-\U{hi:08x}" for lo, hi in _CJK_RANGES)  # as a regex class body
+# The same set for ``bisect``: a code point is in it when an odd number of bounds are <= it.
+_CJK_BOUNDS = tuple(bound for lo, hi in _CJK_RANGES for bound in (lo, hi + 1))
 _TO_WIDE = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
 _TO_NARROW = {wide: narrow for narrow, wide in _TO_WIDE.items()}
 
@@ -60,11 +66,24 @@ def _widen() -> re.Pattern[str]:
     return re.compile(rf"[{marks}](?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
 
 
+@lru_cache(maxsize=1)
+def _narrow_mark() -> re.Pattern[str]:
+    """A full-width mark of ``_TO_NARROW`` with no Chinese character beside it."""
+    return re.compile(rf"[，；：！？（）](?<![{_CJK}].)(?![{_CJK}])")
+
+
 def _wide(match: re.Match[str]) -> str:
     return _TO_WIDE[match[0]]
 
 
-_NARROW_MARK = re.compile(rf"[，；：！？（）](?<![{_CJK}].)(?![{_CJK}])")
+# The two patterns above hold two copies of _CJK each, ~11 ms to compile (CPython marks its
+# ~29,000 code points one by one): a one-page ``classify`` paid that on every start (issue
+# 14). So the first ``_REGEX_AFTER`` texts of a process are settled by ``_settle_marks_here``
+# in Python (one pass over the marks, the same result: tests/test_startup.py compares them),
+# and later texts (a batch) by the patterns, ~6x faster on People's Daily text (15 us a text).
+_REGEX_AFTER = 32
+_settled = itertools.count()  # next() is atomic: threads share it safely
+_ANY_MARK = re.compile("[" + re.escape("".join(_TO_WIDE) + "".join(_TO_NARROW)) + "]")
 # U+FF01..U+FF5E are full-width forms of ASCII 0x21..0x7E. The full-width marks above are left
 # alone here and settled by _settle_marks: narrowing all of them and widening most back (the
 # plain reading) touched every Chinese comma, ~5% of People's Daily text, twice. The passes in
@@ -104,13 +123,24 @@ _EMOJI = r"\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d"
 # Both removals in one pass: their matches cannot overlap (letters vs. emoji inside) and
 # neither depends on text the other removes. The bracket comes first so that the engine scans
 # for it; the pinyin's "after a character" test is then a lookbehind over the bracket.
-_BRACKETED = re.compile(rf"[（(](?:{_PINYIN_AFTER_BRACKET}| *[{_EMOJI}]+ *[)）])")
+_BRACKETED = rf"[（(](?:{_PINYIN_AFTER_BRACKET}| *[{_EMOJI}]+ *[)）])"
+# Every match of _BRACKETED starts so (a bracket, spaces, a pinyin letter or an emoji): a text
+# without such a start skips the pass, and _BRACKETED (its CJK class costs ~3.5 ms to compile)
+# is compiled only for a text that has one (issue 14). Found by a scan for the bracket, about
+# as fast as the pass's own scan.
+_BRACKETED_START = re.compile(rf"[（(] *[a-zü{_TONED}{_EMOJI}]")
+
+
+@lru_cache(maxsize=1)
+def _bracketed() -> re.Pattern[str]:
+    return re.compile(_BRACKETED)
+
 
 # A UTF-8 or GB text that was decoded one byte out of step turns 。” (A1A3 A1B1) into ?!…:
 # the run after it is GB18030 re-read one byte late, ending at the ASCII trail byte where the
 # decoder fell back into step (seed 001: 勢在必行?!比珖f(xié) for 勢在必行。”全國政協(xié)).
 _MOJIBAKE = re.compile(r"[?？][!！]([^\x00-\x7f]{1,40}[\x40-\x7e])")
-_UNLIKELY_STOP = re.compile(r"。[”’」』]?[，、；：]")
+_UNLIKELY_STOP = r"。[”’」』]?[，、；：]"  # compiled when a repair is first tried
 _OLD_FE_ROW = [*range(0xFE50, 0xFE7F), *range(0xFE80, 0xFEA1)]
 
 _opencc: Any = None
@@ -148,15 +178,28 @@ def _gb_bytes(text: str) -> bytes:
     return bytes(out)
 
 
-def _repair_run(match: re.Match[str]) -> str:
+def _decoded_run(run: str) -> str | None:
+    """The run re-read in step (``_MOJIBAKE``), or None when it does not decode cleanly."""
     try:
-        raw = b"\xa1" + "！".encode("gb18030") + _gb_bytes(match.group(1))
-        fixed = raw.decode("gb18030")
+        fixed = (b"\xa1" + "！".encode("gb18030") + _gb_bytes(run)).decode("gb18030")
     except (UnicodeEncodeError, UnicodeDecodeError):
-        return match.group(0)
+        return None
     if not fixed.startswith("。") or any(0xE000 <= ord(c) <= 0xF8FF for c in fixed):
+        return None
+    return fixed
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    fixed = _decoded_run(match.group(1))
+    if fixed is None:
+        # Normalizing simplifies the characters after this repair, so normalizing twice
+        # re-reads the simplified run (团 instead of 團): that reading decides here too, or a
+        # second pass would repair what the first left alone (normalization is idempotent).
+        simple = _simplify(match.group(1))
+        fixed = _decoded_run(simple) if simple != match.group(1) else None
+    if fixed is None:
         return match.group(0)
-    if _UNLIKELY_STOP.match(fixed):
+    if re.match(_UNLIKELY_STOP, fixed):
         # The first character's lead byte is lost; 。 is only a guess (the usual case). A
         # full stop then a clause mark (。”，) says the guess is wrong: mark it unknown rather
         # than invent a sentence end (seed 001: “六?!保瑥V is “六保”，廣, not “六。”，廣).
@@ -208,9 +251,35 @@ def _settle_marks(text: str) -> str:
     Each mark is decided by its neighbours alone, and no mark counts as Chinese, so the
     passes cannot disturb each other.
     """
+    if next(_settled) < _REGEX_AFTER:
+        return _settle_marks_here(text)
     if any(mark in text for mark in _TO_WIDE):  # rare in People's Daily: skip the scan
         text = _widen().sub(_wide, text)
-    return _NARROW_MARK.sub(_narrow, text)
+    return _narrow_mark().sub(_narrow, text)
+
+
+def _is_cjk(char: str) -> bool:
+    """Whether ``char`` (one character, or '' for none) is in ``_CJK``."""
+    return char >= "\u2018" and bisect_right(_CJK_BOUNDS, ord(char)) % 2 == 1
+
+
+def _settle_marks_here(text: str) -> str:
+    """``_settle_marks`` by one pass over the marks in Python: no pattern with ``_CJK``.
+
+    A widened mark has a Chinese neighbour, so the narrowing pass would leave it alone, and
+    no mark is in ``_CJK``: deciding every mark by its neighbours in ``text`` is the same.
+    """
+    parts: list[str] = []
+    done = 0
+    for match in _ANY_MARK.finditer(text):
+        i = match.start()
+        mark = match[0]
+        beside = _is_cjk(text[i + 1 : i + 2]) or _is_cjk(text[i - 1 : i])
+        settled = (_TO_WIDE.get(mark, mark) if beside else _TO_NARROW.get(mark, mark))
+        if settled != mark:
+            parts += (text[done:i], settled)
+            done = i + 1
+    return "".join(parts) + text[done:] if parts else text
 
 
 def _strip_lines(text: str) -> str:
@@ -227,8 +296,8 @@ def _strip_lines(text: str) -> str:
 def _normalize(text: str) -> str:
     text = _MAPPED_RUN.sub(_map_run, text)
     # A pass is skipped when a cheap test shows it cannot match.
-    if "(" in text or "（" in text:
-        text = _BRACKETED.sub("", text)
+    if ("(" in text or "（" in text) and _BRACKETED_START.search(text):
+        text = _bracketed().sub("", text)
     text = _settle_marks(_simplify(text))
     if "  " in text:
         text = _MULTI_SPACE.sub(" ", text)
