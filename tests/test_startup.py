@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,9 +25,11 @@ HEAVY = ("sklearn", "scipy", "numpy.ma", "jieba", "fastapi", "uvicorn", "starlet
          "pydantic", "dask", "distributed", "fsspec", "jinja2", "joblib", "rich")
 
 
-def test_one_page_classify_imports_no_heavy_module() -> None:
+def _after_one_page_classify(report: str) -> Any:
+    """What the expression ``report`` (JSON-ready) holds in a fresh interpreter right after it
+    ran ``classifier classify`` on one seed page."""
     code = (
-        "import contextlib, io, json, sys\n"
+        "import contextlib, gc, io, json, re, sys\n"
         "sys.argv = ['classifier', 'classify', sys.argv[1], '--format', 'json']\n"
         "from classifier.cli.app import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
@@ -34,10 +37,15 @@ def test_one_page_classify_imports_no_heavy_module() -> None:
         "        main()\n"
         "    except SystemExit as exc:\n"
         "        assert exc.code in (0, None), exc.code\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} | set(sys.modules))))\n")
+        f"print(json.dumps({report}))\n")
     out = subprocess.run([sys.executable, "-c", code, str(seed_path("002"))],
                          capture_output=True, text=True, check=True, cwd=ROOT)
-    loaded = set(json.loads(out.stdout))
+    return json.loads(out.stdout)
+
+
+def test_one_page_classify_imports_no_heavy_module() -> None:
+    loaded = set(_after_one_page_classify(
+        "sorted({m.split('.')[0] for m in sys.modules} | set(sys.modules))"))
     assert "numpy" in loaded and "rjieba" in loaded  # it did classify
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
@@ -51,20 +59,9 @@ MAX_CJK_RANGES = 3
 
 
 def test_one_page_classify_compiles_few_cjk_classes() -> None:
-    code = (
-        "import contextlib, gc, io, json, re, sys\n"
-        "sys.argv = ['classifier', 'classify', sys.argv[1], '--format', 'json']\n"
-        "from classifier.cli.app import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    try:\n"
-        "        main()\n"
-        "    except SystemExit as exc:\n"
-        "        assert exc.code in (0, None), exc.code\n"
-        "print(json.dumps(sorted({p.pattern for p in gc.get_objects()\n"
-        "    if isinstance(p, re.Pattern) and isinstance(p.pattern, str)})))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(seed_path("002"))],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
-    patterns = json.loads(out.stdout)
+    patterns = _after_one_page_classify(
+        "sorted({p.pattern for p in gc.get_objects()"
+        " if isinstance(p, re.Pattern) and isinstance(p.pattern, str)})")
     assert len(patterns) > 20  # it did compile the cleaner's patterns
     with_cjk = {p: len(re.findall(_CJK_RANGE, p)) for p in patterns if re.search(_CJK_RANGE, p)}
     assert sum(with_cjk.values()) <= MAX_CJK_RANGES, with_cjk
