@@ -346,6 +346,11 @@ def test_packed_strings_round_trip_and_order(entries: list[str]) -> None:
     fresh = PackedStrings(packed.codepoints.copy(), packed.lengths.copy())
     assert fresh.strings() == entries
     assert [fresh.item(i) for i in range(len(entries))] == entries
+    # Some entries decoded together (explanations), in any order, repeats allowed.
+    picked = np.asarray([i * 7 % len(entries) for i in range(len(entries))][::-1],
+                        dtype=np.int64)
+    again = PackedStrings(packed.codepoints.copy(), packed.lengths.copy())
+    assert again.items(picked) == [entries[i] for i in picked.tolist()]
     rising = all(a < b for a, b in pairwise(entries))
     if store._rising(fresh):
         assert rising

@@ -180,6 +180,15 @@ class FeatureSpace:
             return self.char_vocab[j]
         return self.char_packed.item(j)
 
+    def char_terms(self, js: np.ndarray) -> list[str]:
+        """Char n-grams ``js``, decoded together (see ``char_term``)."""
+        if self._char_list is not None:
+            return [self._char_list[j] for j in js.tolist()]
+        self._char_asked += js.shape[0]
+        if self._char_asked > _TERMS_BEFORE_LIST:
+            return [self.char_vocab[j] for j in js.tolist()]
+        return self.char_packed.items(js)
+
     @property
     def char_index(self) -> dict[str, int]:
         """Char n-gram -> column (built on first use: only n-grams over 3 characters, which
@@ -211,8 +220,10 @@ class FeatureSpace:
         keys = np.array(cols, dtype=np.int64)
         chars = keys >= nw
         grams = keys[chars] - nw
-        for j in grams[self._twins[grams] == -2].tolist():
-            self._twins[j] = self.word_index.get(self.char_term(j), -1)
+        todo = np.unique(grams[self._twins[grams] == -2])
+        if todo.shape[0]:
+            get = self.word_index.get
+            self._twins[todo] = [get(term, -1) for term in self.char_terms(todo)]
         twins = self._twins[grams]
         keys[chars] = np.where(twins >= 0, twins, keys[chars])
         return keys
