@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 
+# Char n-grams decoded from their packed form before the whole vocabulary is made strings
+# (``FeatureSpace.char_term``): more than a one-page ``classify`` asks for, fewer than a batch.
 _TERMS_BEFORE_LIST = 4096
 
 
@@ -135,7 +137,7 @@ class FeatureSpace:
         else:
             self._char_list = char_vocab
         self.n_chars = len(char_vocab)
-        self._char_asked = 0  # char n-grams decoded one by one (``char_term``)
+        self._char_asked = 0  # char n-grams decoded from the packed form so far
         # zip with a range builds the dict in C: half the time of a comprehension, and a
         # one-page ``classify`` pays it on every start (issue 14).
         self.word_index = (dict(zip(word_vocab, range(len(word_vocab)), strict=True))
