@@ -222,7 +222,9 @@ class FeatureSpace:
         keys = np.array(cols, dtype=np.int64)
         chars = keys >= nw
         grams = keys[chars] - nw
-        todo = np.unique(grams[self._twins[grams] == -2])
+        # Repeats would only be decoded twice (not np.unique: it imports numpy.ma, ~20 ms of a
+        # one-page classify).
+        todo = grams[self._twins[grams] == -2]
         if todo.shape[0]:
             get = self.word_index.get
             self._twins[todo] = [get(term, -1) for term in self.char_terms(todo)]
