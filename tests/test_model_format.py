@@ -291,7 +291,7 @@ def test_not_a_safetensors_file(tiny_model: Path, tmp_path: Path) -> None:
     zipped = io.BytesIO()
     np.savez(zipped, coef_t=np.zeros(3))
     for data in (b"", b"\x80\x04K\x01.", zipped.getvalue(),
-                 b"CLSARRS2" + (2).to_bytes(8, "little") + b"{}",  # the unreleased container
+                 b"MAGIC123" + (2).to_bytes(8, "little") + b"{}",  # another container
                  (2).to_bytes(8, "little") + b"[]", (5).to_bytes(8, "little") + b"{\"a\"",
                  (4).to_bytes(8, "little") + b"\"\xff\xfe\""):
         (root / "arrays.safetensors").write_bytes(data)
