@@ -741,20 +741,15 @@ def _read_v2(root: Path, meta: dict[str, Any]) -> _Parts:
 
 # -- loading -----------------------------------------------------------------------------------
 
-def _validated_v1(root: Path, meta: dict[str, Any], *, examples: bool = False,
-                  ) -> tuple[Any, dict[str, int]]:
-    """(vocab, sizes) of a format-1 model directory whose files passed their checks: those
-    prediction reads, and with ``examples`` the stored examples too."""
+def _validated_v1(root: Path, meta: dict[str, Any]) -> tuple[Any, dict[str, int]]:
+    """(vocab, sizes) of a format-1 model directory whose predictor files passed their
+    checks."""
     for name in _PREDICTOR_FILES[1]:
         if _sha256(_member(root, name)) != meta["files"][name]:
             _mismatch(root, name)
     vocab = _json(root / "vocab.json")
     sizes = _check_vocab(vocab, meta, f"{root}/vocab.json")
-    if examples:
-        sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
-                                             f"{root}/examples.json")
-    for name in ("arrays.npz", "examples.npz") if examples else ("arrays.npz",):
-        _check_headers(root / name, sizes)
+    _check_headers(root / "arrays.npz", sizes)
     return vocab, sizes
 
 
@@ -800,16 +795,15 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
     root = resolve_model_dir(path_or_name)
     meta = _read_meta(root, _EXAMPLE_FILES)
     if meta["format_version"] == 1:
-        vocab, sizes = _validated_v1(root, meta, examples=True)
+        vocab, sizes = _validated_v1(root, meta)
         word_vocab, char_vocab, terms = vocab["word"], vocab["char"], vocab["terms"]
     else:
         parts = _read_v2(root, meta)
         word_vocab, char_vocab, terms = parts.words, parts.chars.strings(), parts.terms
         sizes = parts.sizes
-        sizes["rows"] = _check_examples_json(_json(root / "examples.json"),
-                                             f"{root}/examples.json")
-        _check_headers(root / "examples.npz", sizes)
     ex = _json(root / "examples.json")
+    sizes["rows"] = _check_examples_json(ex, f"{root}/examples.json")
+    _check_headers(root / "examples.npz", sizes)
     z = _npz(root / "examples.npz")
     _check_values(z, root / "examples.npz")
     indptr = z["indptr"]
@@ -1113,8 +1107,7 @@ def _predictor_v2(model: ThemeModel) -> dict[str, bytes]:
         "intercept": np.asarray(model.intercept, dtype="<f8"),
         "combiner": np.asarray(model.combiner, dtype="<f8"),
         "prior_mask": np.asarray(model.prior_mask, dtype="|u1"),
-        **({} if model.theme_combiner is None
-           else {"theme_combiner": np.asarray(model.theme_combiner, dtype="<f8")}),
+        **{name: np.asarray(a, dtype="<f8") for name, a in _model_extras(model).items()},
         "char_codepoints": np.asarray(chars.codepoints, dtype="<u4"),
         "char_lengths": np.asarray(chars.lengths, dtype="|u1"),
     }
