@@ -46,7 +46,6 @@ NEAR_DUPLICATE = 0.8
 DIVERSITY_WEIGHT = 0.5
 # Greedy diversity is quadratic in the picks: past this many, the rest follow in score order.
 DIVERSE_HEAD = 1000
-_EPS = 1e-6
 # Count-sketch width for the diversity penalty, and how far below NEAR_DUPLICATE a sketched
 # cosine still gets an exact check (about 5 standard errors of the sketch at this width).
 SKETCH_DIMS = 2048
@@ -90,17 +89,13 @@ class Suggestion:
                 "scores": dict(self.scores), "source": self.source, "article": self.article}
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.asarray(logit(np.clip(p, _EPS, 1.0 - _EPS)))
-
-
 def _closeness(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """exp(-|logit p - logit t|): 1 on a theme's decision point, towards 0 far from it.
 
     Logit units, because a score of 0.10 against a threshold of 0.06 is as undecided as 0.60
     against 0.50, and the thresholds of a model differ widely between themes.
     """
-    return np.asarray(np.exp(-np.abs(_logit(proba) - _logit(thresholds[None, :]))))
+    return np.asarray(np.exp(-np.abs(logit(proba) - logit(thresholds[None, :]))))
 
 
 def _unit_rows(x: sp.spmatrix | Rows) -> sp.csr_matrix:

@@ -87,9 +87,15 @@ def tune_thresholds(y: np.ndarray, p: np.ndarray, min_positive: int = 5,
     return out
 
 
+# Probabilities are kept this far from 0 and 1 before their log-odds are taken (finite).
+_LOGIT_EPS = 1e-6
+
+
 def logit(p: Any) -> Any:
-    """Log-odds of probabilities strictly between 0 and 1 (a number or an array)."""
-    return np.log(p / (1.0 - p))
+    """Log-odds of probabilities (a number or an array), clipped to [_LOGIT_EPS,
+    1 - _LOGIT_EPS] first so that 0 and 1 give finite values."""
+    q = np.clip(p, _LOGIT_EPS, 1.0 - _LOGIT_EPS)
+    return np.log(q / (1.0 - q))
 
 
 def _expit(z: float) -> float:

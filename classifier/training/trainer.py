@@ -353,7 +353,7 @@ def calibrated(combiner: np.ndarray, theme_combiner: np.ndarray | None,
     n = thresholds.shape[0]
     rows = np.array(np.tile(combiner, (n, 1)) if theme_combiner is None else theme_combiner,
                     dtype=np.float64)
-    shift = logit(np.clip(thresholds, 1e-6, 1.0 - 1e-6))
+    shift = logit(thresholds)
     rows[:, 4] -= shift  # b of sigmoid(a*m + c.lex + b)
     if rows.shape[1] == 9:
         rows[:, 8] -= shift  # e of the term prior sigmoid(d.lex + e)
