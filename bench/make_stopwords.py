@@ -43,12 +43,12 @@ NEWS_GENERIC_WORDS = frozenset(
     "全国 全市 全省 全区 全县 全镇 全乡 全州 全盟 全旗 全村 全校 全厂 全院 本市 本省 本区 本县 "
     "我市 我省 我区 我县 多地 各省 各市 各区 各县 "
     # the formalities of an event (who hosted it, when, where)
-    "举办 主办 承办 协办 为期 期间 现场 "
+    "举办 主办 承办 协办 为期 期间 现场 出席 参加 启动 正式 本届 仪式 建成 开设 "
     # photo and page credits left in the text
     "图片 图为 图文 供图 摄影 制图 资料图片 版式设计 本版 "
     # frames of any report
     "一线 一行 主题 有限公司 方式 时间 包括 超过 带来 过程 希望 面对 特别 这是 显示 据介绍 "
-    "据统计".split()
+    "据统计 展现 积极争取 建筑面积".split()
 )
 
 

@@ -30,13 +30,17 @@ def test_readable_terms(term: str) -> None:
      ("围绕", "generic"), ("了解", "generic"), ("全市", "generic"), ("一线", "generic"),
      ("九届", "counter"), ("十次", "counter"), ("余份", "counter"), ("第三届", "counter"),
      ("两名", "counter"), ("3家", "counter"), ("万余条", "counter"), ("亿人次", "counter"),
-     ("首届", "counter"), ("2020年", "number"), ("3.5%", "number"), ("——", "no letter")],
+     ("首届", "counter"), ("2020年", "number"), ("3.5%", "number"), ("——", "no letter"),
+     ("十八", "number in words"), ("二十", "number in words"), ("一百", "number in words"),
+     ("三十五", "number in words"), ("出席", "generic"), ("正式", "generic"),
+     ("本届", "generic")],
 )
 def test_unreadable_terms(term: str, why: str) -> None:
     assert not is_readable_term(term), why
 
 
-@pytest.mark.parametrize("word", ["个人", "多元", "百度", "两会", "三农", "五一", "四川"])
+@pytest.mark.parametrize("word", ["个人", "多元", "百度", "两会", "三农", "五一", "四川", "三八",
+                                  "万一", "十九大"])
 def test_words_with_numerals_are_not_counters(word: str) -> None:
     assert not is_counter(word)
 

@@ -309,3 +309,33 @@ def test_textrank_memory_is_bounded() -> None:
     assert sorted(order) == list(range(8000))
     assert order[MAX_RANKED:] == list(range(MAX_RANKED, 8000))
     assert summarize("".join(sents), method="textrank").sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Captions named by their place on the page.
+        ("上图：2月12日，医护人员准备接收患者。中图：武警官兵搬运消毒水。\n"
+         "下图：志愿者进行卫生消毒。\n2月12日，各地继续做好疫情防控。",
+         ("2月12日，各地继续做好疫情防控。",)),
+        # A point's name in a list is a subhead, wherever it stands in its paragraph.
+        ("市总工会聚焦劳模志愿服务。一是做好思想引领。推出系列活动，营造劳动光荣的氛围。"
+         "二是打造竞赛品牌。",
+         ("市总工会聚焦劳模志愿服务。", "推出系列活动，营造劳动光荣的氛围。")),
+        # A run-in enumerated heading loses its heading, not its sentence.
+        ("基金会于2005年发起成立。\n一、奖项设置 2020年基金会设置3个奖项。",
+         ("基金会于2005年发起成立。", "2020年基金会设置3个奖项。")),
+        # An editor's note keeps its text, not its label.
+        ("编者按：又是新年。新年伊始，各地职工坚守岗位。",
+         ("又是新年。", "新年伊始，各地职工坚守岗位。")),
+    ],
+)
+def test_layout_pieces_stay_out_of_the_lead(text: str, expected: tuple[str, ...]) -> None:
+    assert summarize(text).sentences == expected
+
+
+def test_points_that_say_something_stay() -> None:
+    # A list item with a subject (not a verb-first name) or a clause inside is text.
+    text = "疫情防控有两大特点。一是检测水准提升，人员更专业。二是信息披露更加透明。"
+    assert summarize(text).sentences == (
+        "疫情防控有两大特点。", "一是检测水准提升，人员更专业。", "二是信息披露更加透明。")

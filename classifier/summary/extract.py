@@ -9,8 +9,10 @@ or hard at the budget when there is none, and ends with ``…`` (``Summary.trunc
 
 Headings, subheads and photo captions are never summary sentences (issue 11): a short line
 with no end mark (``“拉网式”吸纳入会``), a short verb-first heading that opens a paragraph or
-is one (``实施组织引领工程。``), an enumerated heading (``一、…``, ``（二）…``), a caption
-(``图为参赛选手…``) or a credit (``张三 摄``, ``版式设计：…``). A summary never ends on a
+is one (``实施组织引领工程。``), an enumerated heading (``一、…``, ``（二）…``; one glued to its
+paragraph's first sentence by a space is cut off it), a point's name in a list (``一是做好思想
+引领。``), a caption (``图为参赛选手…``, ``上图：…``) or a credit (``张三 摄``, ``版式设计：…``);
+an editor's note keeps its text without its ``编者按：`` label. A summary never ends on a
 clause mark (a ``；`` ends a sentence for the splitter): it stops at its last sentence that
 ends on a full stop, else marks the cut with ``…``.
 
@@ -122,7 +124,20 @@ _ENUMERATED = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、．.](?!\d)"
     r"|第[一二三四五六七八九十]+(?:部分|章|节))"
 )
-_CAPTION = r"^[（(]?(?:上|下|左|右|组|题)?图(?:为|中|片为|[①-⑳\d]{1,2}[：:为]?)"
+_CAPTION = (r"^[（(]?(?:(?:上|下|左|右|中|组)图\s*[：:]"
+            r"|(?:上|下|左|右|组|题)?图(?:为|中|片为|[①-⑳\d]{1,2}[：:为]?))")
+# A list item that is only a point's name (一是做好思想引领。 二是打造竞赛品牌。): a subhead
+# wherever it stands (``_is_point_name``).
+_POINT = re.compile(r"^(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十]+[是，,])")
+# A run-in enumerated heading glued to its paragraph's first sentence by a space
+# (一、奖项设置 2020年基金会设置3个奖项。): the heading goes, the sentence stays.
+_RUN_IN = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]{1,3}[）)])"
+    r"[^，。；：,;:！？!?\s]{1,14}\s+(?=\S)"
+)
+# The label of an editor's note opens the lead of many People's Daily features
+# (编者按：又是新年。): the note is text, its label is not.
+_NOTE_LABEL = re.compile(r"^[【\[]?编者按[】\]]?\s*[：:]\s*")
 _CREDIT = re.compile(
     r"(?:摄|摄影|供图)\s*(?:[（(][^（）()]{0,12}[）)])?$"
     r"|^[（(]?(?:新华社|中新社|人民视觉|视觉中国|影像中国|资料图片)[^，。]{0,12}[）)]?$"
@@ -150,15 +165,24 @@ def _candidates(body: str, *, cut: bool = False) -> list[str]:
             sents = sents[:-1]
         last = len(sents) - 1
         for j, sent in enumerate(sents):
-            # Cheap tests first: most sentences are neither the first nor the last of their
-            # paragraph, nor start with 图 (the lead runs once per labelled article).
-            if j == 0 and _is_heading(sent, first=True, whole=last == 0, opening=p == 0):
-                continue
+            # Cheap tests before each regex: most sentences are neither the first nor the last
+            # of their paragraph, nor start with 图 or 一是 (the lead runs once per labelled
+            # article).
+            if "、" in sent[1:4] or sent[:1] in "（(":
+                sent = _RUN_IN.sub("", sent, count=1)
+            if j == 0:
+                if _is_heading(sent, first=True, whole=last == 0, opening=p == 0):
+                    continue
+                if "编者按" in sent[:4]:
+                    sent = _NOTE_LABEL.sub("", sent, count=1)
             if "图" in sent[:4] and re.compile(_CAPTION).match(sent):
                 continue
             if j == last and len(sent) <= 40 and _CREDIT.search(sent):
                 continue
-            out.append(sent)
+            if "是" in sent[1:5] and len(sent) <= HEADING_CHARS + 4 and _is_point_name(sent):
+                continue
+            if sent:
+                out.append(sent)
     return out
 
 
@@ -189,6 +213,14 @@ def _is_heading(sent: str, *, first: bool, whole: bool, opening: bool = False) -
     if opening or len(sent) > HEADING_CHARS or any(c in sent for c in CLAUSE_MARKS):
         return False
     return _starts_with_verb(sent)  # 实施组织引领工程。 (not 主席团常务主席栗战书主持会议。)
+
+
+def _is_point_name(sent: str) -> bool:
+    """一是做好思想引领。: a list item that only names its point, a verb-first phrase with no
+    clause mark (not 二是信息披露更加透明。, which says something)."""
+    point = _POINT.match(sent)
+    return (point is not None and not any(c in sent for c in CLAUSE_MARKS)
+            and _starts_with_verb(sent[point.end():]))
 
 
 def _starts_with_verb(sent: str) -> bool:

@@ -76,6 +76,9 @@ _COUNTER = re.compile(
     rf"^(?:(?:(?:第|首|约|近|逾|超|共|每|上|这|该)?(?:{_NUMERAL}+|[\d.,０-９]+)[余多]?|第|首)"
     rf"{_MEASURE}+|[余多]{_COUNT_MEASURE}+|第{_NUMERAL}+)$"
 )
+# A number written in words with a ten or a hundred in it: 十八, 二十, 三十五, 一百. Not 五一 or
+# 三八 (May Day, Women's Day), nor 万一 (a word).
+_WORDED_NUMBER = re.compile(r"^[零〇一二两三四五六七八九]*[十百][零〇一二两三四五六七八九十百]*$")
 # Roles that introduce a reporter's name (separator optional: 记者张三, 记者 张三, 记者：张三)
 # and credits that need a colon (版式设计：张丹峰); 摄 follows a name (张三 摄, 张三摄).
 _ROLE = (r"(?:(?:本报|新华社|人民日报|工人日报|央视|本刊)?(?:特约|见习|首席|实习)?"
@@ -243,8 +246,9 @@ def stopwords() -> frozenset[str]:
 
 
 def is_counter(term: str) -> bool:
-    """A count, rank or number rather than a topic: 九届, 余份, 第三届, 3家, 2020年, 3.5%."""
-    return bool(_NUMBER.match(term) or _COUNTER.match(term))
+    """A count, rank or number rather than a topic: 九届, 余份, 第三届, 3家, 2020年, 3.5%, and
+    a number in words (十八, 二十, 一百: what is left of 十八大 when the segmenter splits it)."""
+    return bool(_NUMBER.match(term) or _COUNTER.match(term) or _WORDED_NUMBER.match(term))
 
 
 @lru_cache(maxsize=1 << 17)
