@@ -46,8 +46,9 @@ def one_run(lines: list[str], model: Any) -> dict[str, float]:
     t["read, normalize, clean"], arts = _timed(
         lambda: [article_from_record(json.loads(raw), source="pd", line=i + 1)
                  for i, raw in enumerate(lines)])
-    weight = model.features.settings.title_weight
-    pairs = [(compose(a.title, "", weight, normalized=True)[1], a.text) for a in arts]
+    fs = model.features.settings
+    pairs = [(compose(a.title, "", fs.title_weight, normalized=True)[1], fs.head(a.text))
+             for a in arts]
     t["count_words"], counts = _timed(lambda: [count_words(h, x) for h, x in pairs])
     t["WordTable"], table = _timed(lambda: WordTable.of(counts, model.features.word_index))
     items = [(a.title, a.text) for a in arts]

@@ -33,9 +33,11 @@ def analyze(
     over their thresholds, best first, and ``scores`` every theme's probability.
     """
     opts = options or Options()
-    # Each article is cut into words once: the model and the keywords share the counts.
-    weight = model.features.settings.title_weight
-    pairs = [(compose(a.title, "", weight, normalized=True)[1], a.text) for a in articles]
+    # Each article is cut into words once: the model and the keywords share the counts, so
+    # keywords too come from the part of the text the model reads (``FeatureSettings.head``).
+    fs = model.features.settings
+    pairs = [(compose(a.title, "", fs.title_weight, normalized=True)[1], fs.head(a.text))
+             for a in articles]
     table = WordTable.of([count_words(title, text) for title, text in pairs],
                          model.features.word_index)
     items = [(a.title, a.text) for a in articles]

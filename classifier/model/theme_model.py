@@ -153,8 +153,9 @@ class ThemeModel:
         ``words``: the ``WordTable`` of the normalized titles and texts, when the caller has
         it already (labelling shares it with the keywords).
         """
-        weight = self.features.settings.title_weight
-        pairs = [compose(t, x, weight, normalized=normalized) for t, x in items]
+        fs = self.features.settings
+        pairs = [compose(t, x, fs.title_weight, normalized=normalized, max_chars=fs.max_chars)
+                 for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs, words)
         lex, gate = self.lexicon(docs, [h for _, h in pairs])

@@ -149,7 +149,8 @@ def _theme_queries(model: ThemeModel, known: Sequence[Known],
     trainer also uses); members are stored training examples and saved corrections.
     """
     tax = load_taxonomy()
-    weight = model.features.settings.title_weight
+    fs = model.features.settings
+    weight = fs.title_weight
     index = {lab: j for j, lab in enumerate(model.labels)}
     n = len(model.labels)
     # rows[k] are unit TF-IDF rows of members; parts[k] says which themes each row belongs to.
@@ -166,7 +167,7 @@ def _theme_queries(model: ThemeModel, known: Sequence[Known],
         parts.append(np.eye(n)[owners])
     if known:
         rows.append(_unit_rows(model.features.transform(
-            [compose(k.title, k.text, weight)[0] for k in known])))
+            [compose(k.title, k.text, weight, max_chars=fs.max_chars)[0] for k in known])))
         parts.append(_membership([k.labels for k in known], index, n))
     if base_rows is not None and base_rows.shape[0]:
         rows.append(_unit_rows(base_rows))
