@@ -27,7 +27,8 @@ WORDS = st.sampled_from(
     ["责任编辑：", "编辑:", "浏览量：", "阅读量 12", "E-mail:", "上一篇", "[详细]", "2023年5月1日 ",
      "星期一", "第3版", "工人日报", "摘要", "导读：", "相关新闻", "版权所有", "转载", "亚洲",
      "欧美", "国产", "精品", "福利", "成人", "|", "。", "■", "摄", "供图", "阅读提示：", "【", "】",
-     "本报讯", "职工", "工会组织开展活动", "9", "x" * 33, "x" * 41, "中" * 70]
+     "本报讯", "职工", "工会组织开展活动", "9", "x" * 33, "x" * 41, "中" * 70, "葡京", "百家乐",
+     "彩金", "注册", " www.example.com"]
 )
 LINES = st.lists(WORDS, max_size=6).map("".join)
 
@@ -66,7 +67,9 @@ def _plain_is_spam(text: str) -> bool:
     parts = [p for p in text.split("|") if p.strip()]
     if len(parts) >= 3:
         return sum(1 for p in parts if C._SPAM_WORDS.search(p)) * 2 >= len(parts)
-    return "。" not in text and len(set(C._SPAM_WORDS.findall(text))) >= 5
+    gambling = set(re.findall(C._GAMBLING, text))
+    ad = len(gambling) >= 2 and bool(re.search(C._AD_HOOK, text))
+    return "。" not in text and (len(set(C._SPAM_WORDS.findall(text))) >= 5 or ad)
 
 
 def _plain_layout_kind(t: str) -> str:
@@ -148,3 +151,15 @@ def test_mojibake_notes_found_on_their_lines() -> None:
     notes = [d for d in dropped if d.reason.startswith("mojibake")]
     assert [(d.reason, d.line) for d in notes] == [("mojibake_repaired", 2)]
     assert clean_page("没有问题！\n好！")[1] == []
+
+
+def test_a_gambling_ad_line_is_dropped_and_a_report_on_gambling_is_not() -> None:
+    ad = "葡京娱乐城官网注册即送88元彩金，百家乐、六合彩天天开奖 www.example-bet.com"
+    report = "警方捣毁一个网络赌场，涉案百家乐、六合彩投注金额逾亿元。"
+    page = "市总工会为职工送清凉。\n" + ad + "\n" + report
+    paras, dropped = clean_page(page)
+    assert [d.reason for d in dropped if d.text == ad] == ["spam"]
+    assert report in [p.text for p in paras]
+    # Gambling words without a hook, or one alone, stay text.
+    assert not C._is_spam("百家乐与六合彩的前世今生")
+    assert not C._is_spam("葡京酒店 www.example.com")
