@@ -196,11 +196,11 @@ def test_cli_train_estimator_and_feature_options(tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=6))
     res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--cv", "0",
                               "--estimator", "nbsvm", "--c", "40", "--char-hi", "3",
-                              "--min-df", "1", "--word-weight", "0.6", "--max-chars", "0"])
+                              "--min-df", "1", "--word-weight", "0.6", "--read-chars", "0"])
     assert res.exit_code == 0, res.output
     model = load_model(tmp_path / "m")
     assert model.features.settings == FeatureSettings(char_hi=3, min_df=1, word_weight=0.6,
-                                                      max_chars=0)
+                                                      read_chars=0)
     assert model.meta["training"]["estimator"] == "nbsvm" and model.meta["training"]["C"] == 40
     assert any(len(t) == 3 for t in model.features.char_vocab)
     res = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "x"), "--cv", "0",
@@ -456,14 +456,14 @@ def test_context_terms_that_are_also_theme_terms_share_their_column(tmp_path: Pa
     assert _terms(load_taxonomy(path), ["a", "b"], True, False)[2] == []
 
 
-# --- reading the head of the text (FeatureSettings.max_chars) ---------------------------------
+# --- reading the head of the text (FeatureSettings.read_chars) ---------------------------------
 
 def test_features_read_only_the_head_of_a_long_text() -> None:
     from classifier.labelling.analysis import analyze
     from classifier.text.reader import articles_from_text
 
     model = load_model("default")
-    limit = model.features.settings.max_chars
+    limit = model.features.settings.read_chars
     assert limit == 1800
     head = "本报讯 市里召开经济工作会议，部署明年重点任务。" * 80  # > 1,800 characters
     tail = "区总工会为快递员送去清凉慰问品，职工书屋和职工运动会受到欢迎。" * 20
@@ -478,9 +478,9 @@ def test_features_read_only_the_head_of_a_long_text() -> None:
     assert a.scores == b.scores and a.keywords == b.keywords
 
 
-def test_models_saved_before_max_chars_read_the_whole_text() -> None:
+def test_models_saved_before_read_chars_read_the_whole_text() -> None:
     old = {"title_weight": 2, "char_lo": 1, "char_hi": 2, "min_df": 2, "word_weight": 1.0,
            "char_weight": 1.0}
-    assert FeatureSettings.from_dict(old).max_chars == 0
+    assert FeatureSettings.from_dict(old).read_chars == 0
     assert FeatureSettings().head("工会" * 1000) == "工会" * 900
-    assert FeatureSettings(max_chars=0).head("工会" * 1000) == "工会" * 1000
+    assert FeatureSettings(read_chars=0).head("工会" * 1000) == "工会" * 1000

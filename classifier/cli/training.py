@@ -57,9 +57,9 @@ def train(
     word_weight: Annotated[
         float, typer.Option("--word-weight", min=0.0, help="Weight of the word block.")
     ] = 1.0,
-    max_chars: Annotated[
+    read_chars: Annotated[
         int, typer.Option(
-            "--max-chars", min=0,
+            "--read-chars", min=0,
             help="Read only the first N characters of each text (0 = all). 1800 is what the "
                  "annotators of the default model's labels read (docs/CLASSIFIER.md).")
     ] = 1800,
@@ -131,7 +131,7 @@ def train(
         settings = TrainSettings(cv=cv, seed=seed, estimator=estimator, c=c,
                                  features=FeatureSettings(char_hi=char_hi, min_df=min_df,
                                                           word_weight=word_weight,
-                                                          max_chars=max_chars),
+                                                          read_chars=read_chars),
                                  desk_weight=desk_weight, combiner=combiner, shrink=shrink,
                                  calibrate=calibrate, threshold_shrink=threshold_shrink,
                                  context_min=context_min)

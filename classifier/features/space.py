@@ -43,7 +43,7 @@ _TERMS_BEFORE_LIST = 4096
 class FeatureSettings:
     """How text becomes features (stored in meta.json).
 
-    ``max_chars``: only the first ``max_chars`` characters of the normalized text are read
+    ``read_chars``: only the first ``read_chars`` characters of the normalized text are read
     (0: all of it). 1,800 is what the annotators of both label files read (headline and first
     1,800 / 1,500 characters, ../shared/corpus/README.md): a theme mentioned only further on
     was not labelled, so reading it taught false positives (docs/CLASSIFIER.md). A model saved
@@ -56,7 +56,7 @@ class FeatureSettings:
     min_df: int = 2
     word_weight: float = 1.0
     char_weight: float = 1.0
-    max_chars: int = 1800
+    read_chars: int = 1800
 
     def to_dict(self) -> dict[str, float | int]:
         """JSON-ready form."""
@@ -64,21 +64,21 @@ class FeatureSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, float | int]) -> FeatureSettings:
-        """Inverse of ``to_dict``; unknown keys are ignored; without ``max_chars`` (a model
+        """Inverse of ``to_dict``; unknown keys are ignored; without ``read_chars`` (a model
         from before it existed) the whole text is read."""
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        known.setdefault("max_chars", 0)
+        known.setdefault("read_chars", 0)
         return cls(**known)  # type: ignore[arg-type]
 
     def head(self, text: str) -> str:
         """The part of a normalized ``text`` that features are read from."""
-        return text[:self.max_chars] if self.max_chars else text
+        return text[:self.read_chars] if self.read_chars else text
 
 
 def compose(title: str, text: str, title_weight: int, *,
-            normalized: bool = False, max_chars: int = 0) -> tuple[str, str]:
+            normalized: bool = False, read_chars: int = 0) -> tuple[str, str]:
     """(document, normalized title): the document both analyzers read is the normalized
-    title repeated ``title_weight`` times, then the normalized text (its first ``max_chars``
+    title repeated ``title_weight`` times, then the normalized text (its first ``read_chars``
     characters, when that is not 0), one per line.
 
     ``normalized=True`` says both already went through ``normalize_text`` (an ``Article``'s
@@ -86,8 +86,8 @@ def compose(title: str, text: str, title_weight: int, *,
     """
     title_n = (title if normalized else normalize_text(title)).replace("\n", " ").strip()
     text_n = text if normalized else normalize_text(text)
-    if max_chars:
-        text_n = text_n[:max_chars]
+    if read_chars:
+        text_n = text_n[:read_chars]
     parts = [title_n] * title_weight if title_n else []
     parts.append(text_n)
     return "\n".join(parts), title_n

@@ -339,7 +339,7 @@ _FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "min_df": (1, 1_000_000),
     "word_weight": (0.0, 1000.0),
     "char_weight": (0.0, 1000.0),
-    "max_chars": (0, 100_000_000),
+    "read_chars": (0, 100_000_000),
 }
 
 

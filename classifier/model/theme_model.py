@@ -154,7 +154,7 @@ class ThemeModel:
         it already (labelling shares it with the keywords).
         """
         fs = self.features.settings
-        pairs = [compose(t, x, fs.title_weight, normalized=normalized, max_chars=fs.max_chars)
+        pairs = [compose(t, x, fs.title_weight, normalized=normalized, read_chars=fs.read_chars)
                  for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs, words)

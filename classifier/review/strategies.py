@@ -167,7 +167,7 @@ def _theme_queries(model: ThemeModel, known: Sequence[Known],
         parts.append(np.eye(n)[owners])
     if known:
         rows.append(_unit_rows(model.features.transform(
-            [compose(k.title, k.text, weight, max_chars=fs.max_chars)[0] for k in known])))
+            [compose(k.title, k.text, weight, read_chars=fs.read_chars)[0] for k in known])))
         parts.append(_membership([k.labels for k in known], index, n))
     if base_rows is not None and base_rows.shape[0]:
         rows.append(_unit_rows(base_rows))

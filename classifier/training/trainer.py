@@ -261,7 +261,7 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     use_lex = use_lex and settings.use_lexicon
     terms, groups, context = _terms(tax, labels, use_lex, settings.context_min > 0)
     fs = settings.features
-    pairs = [compose(ex.title, ex.text, fs.title_weight, max_chars=fs.max_chars)
+    pairs = [compose(ex.title, ex.text, fs.title_weight, read_chars=fs.read_chars)
              for ex in examples]
     docs = [d for d, _ in pairs]
     pseudo, pseudo_y = (_pseudo_docs(tax, labels, fs.title_weight) if use_lex
