@@ -76,6 +76,7 @@ def test_models_lists_the_default_model() -> None:
     assert default["n_examples"] == 1307  # both label files (issue 11)
     assert default["examples_per_label"]["union_building"] >= 1
     assert 0.0 < default["metrics"]["micro_f1"] <= 1.0
+    assert default["features"]["read_chars"] == 1800  # what `train --base` must match
 
 
 def test_classify_does_not_import_scikit_learn() -> None:

@@ -484,3 +484,16 @@ def test_models_saved_before_read_chars_read_the_whole_text() -> None:
     assert FeatureSettings.from_dict(old).read_chars == 0
     assert FeatureSettings().head("工会" * 1000) == "工会" * 900
     assert FeatureSettings(read_chars=0).head("工会" * 1000) == "工会" * 1000
+
+
+def test_base_counted_with_other_settings_is_named_in_a_warning(
+        tiny_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=4))
+    base = load_model(tiny_model).features.settings
+    with caplog.at_level(logging.WARNING, logger="classifier.training.trainer"):
+        train([data], out_dir=tmp_path / "same", base=tiny_model,
+              settings=TrainSettings(cv=0, features=base))
+        assert "counted with other settings" not in caplog.text
+        train([data], out_dir=tmp_path / "other", base=tiny_model,
+              settings=TrainSettings(cv=0, features=FeatureSettings(read_chars=0)))
+    assert f"read_chars {base.read_chars} (base) vs 0" in caplog.text

@@ -41,6 +41,7 @@ def model_summary(root: Path) -> dict[str, Any]:
                    for lab in (labels if isinstance(labels, list) else [])],
         "n_examples": training.get("n_examples"),
         "examples_per_label": training.get("examples_per_label"),
+        "features": _dict(meta.get("features")),
         "metrics": _headline(_dict(meta.get("cv_metrics"))),
     }
 

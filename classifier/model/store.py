@@ -130,6 +130,9 @@ class StoredExamples:
     weights: np.ndarray | None = None  # (n,)
     judged: np.ndarray | None = None  # (n, n_labels) bool, columns in the model's label order
     model_labels: list[str] | None = None  # the labels of the model that stored them
+    # How the texts were counted (title weight, n-gram lengths, how much text was read): the
+    # texts are not stored, so a retrain cannot count them again any other way.
+    features: FeatureSettings | None = None
 
 
 # -- finding a model ---------------------------------------------------------------------------
@@ -828,7 +831,8 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
                               char_vocab=char_vocab, terms=terms,
                               weights=z["weight"].astype(np.float64) if "weight" in z else None,
                               judged=z["judged"].astype(bool) if "judged" in z else None,
-                              model_labels=[lab["id"] for lab in meta["labels"]])
+                              model_labels=[lab["id"] for lab in meta["labels"]],
+                              features=FeatureSettings.from_dict(meta["features"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{root}: stored training examples are inconsistent ({exc!r})") from exc
 

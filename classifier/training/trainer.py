@@ -261,6 +261,8 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     use_lex = use_lex and settings.use_lexicon
     terms, groups, context = _terms(tax, labels, use_lex, settings.context_min > 0)
     fs = settings.features
+    if stored is not None and stored.features is not None:
+        _warn_counted_differently(stored.features, fs)
     pairs = [compose(ex.title, ex.text, fs.title_weight, read_chars=fs.read_chars)
              for ex in examples]
     docs = [d for d, _ in pairs]
@@ -284,6 +286,20 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
                  pseudo_y, _label_matrix(example_labels, labels), _lexfeat(body, head, groups),
                  context_gate(body, context, settings.context_min), body, head, ids,
                  example_labels, examples, len(keep), skipped, data_sha, weights, judged)
+
+
+# Settings that decide a stored example's counts (the others act on counts at fitting time).
+_COUNTING = ("title_weight", "char_lo", "char_hi", "read_chars")
+
+
+def _warn_counted_differently(base: FeatureSettings, new: FeatureSettings) -> None:
+    differ = [f"{k} {getattr(base, k)} (base) vs {getattr(new, k)}" for k in _COUNTING
+              if getattr(base, k) != getattr(new, k)]
+    if differ:
+        log.warning("the base model's examples were counted with other settings (%s) and "
+                    "cannot be counted again (their texts are not stored): the new examples "
+                    "will be counted differently from the base's; pass the base's values "
+                    "(classifier models shows them) to keep them alike", "; ".join(differ))
 
 
 def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: list[str],
