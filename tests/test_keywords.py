@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +191,27 @@ def test_top_many_equals_judging_every_word(docs: list[tuple[list[str], list[str
     want = _brute_force(table, k, names, idf)
     assert scorer.top_many(table, k, names) == want
     assert scorer.top_many(table, k, names) == want  # again, with what it remembered
+
+
+def test_summarize_and_classify_agree_on_a_long_article_s_keywords(tmp_path: Path) -> None:
+    """Both weigh keywords with the default model, which reads the first 1,800 characters:
+    words only the tail has (快递员, 职工书屋) are keywords of neither."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from classifier.cli.app import app
+
+    head = "市里召开经济工作会议，部署明年经济重点任务，会议强调稳增长。" * 70
+    tail = "快递员职工书屋快递员职工书屋快递员职工书屋。" * 60
+    page = tmp_path / "long.txt"
+    page.write_text("经济工作会议召开\n" + head + "\n" + tail, encoding="utf-8")
+    runner = CliRunner()
+    got = []
+    for command in (["classify", str(page), "--no-split", "--format", "jsonl"],
+                    ["summarize", str(page), "--no-split", "--format", "jsonl"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
+        got.append(json.loads(result.stdout.splitlines()[0])["keywords"])
+    assert got[0] == got[1] and got[0]
+    assert not {"快递员", "职工书屋"} & set(got[0])

@@ -255,7 +255,7 @@ class ThemeModel:
             # until a full GC (issue 15, item 15).
             self._keyword_scorer = KeywordScorer.for_vocabulary(
                 self.features.word_index, self.features.idf_of_word, self.features.word_idf,
-                self.features.unknown_idf)
+                self.features.unknown_idf, read_chars=self.features.settings.read_chars)
         return self._keyword_scorer
 
     def label_names(self) -> list[dict[str, str]]:

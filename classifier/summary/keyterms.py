@@ -45,12 +45,15 @@ class KeywordScorer:
     A scorer made ``for_vocabulary`` keeps the weight of every vocabulary column it has met
     (NaN until then), so a ``WordTable`` looked up in that vocabulary is weighed with one
     array gather; other words are judged one by one with ``is_candidate`` and ``idf`` and
-    remembered in ``known``.
+    remembered in ``known``. ``read_chars`` (0: all) is how much of a text the words are
+    counted from: a model's scorer reads what the model reads (``FeatureSettings.read_chars``),
+    so ``keywords`` and labelling, which shares the model's word counts, agree.
     """
 
     def __init__(self, idf: Callable[[str], float] | None = None,
-                 known: Mapping[str, float] | None = None) -> None:
+                 known: Mapping[str, float] | None = None, read_chars: int = 0) -> None:
         self.idf = idf
+        self.read_chars = read_chars
         self.known: dict[str, float] = dict(known or {})
         self._limit = len(self.known) + _MEMO_WORDS
         self.vocabulary: Mapping[str, int] | None = None
@@ -60,7 +63,7 @@ class KeywordScorer:
     @classmethod
     def for_vocabulary(cls, vocabulary: Mapping[str, int], idf: Callable[[str], float],
                        column_idf: np.ndarray | None = None,
-                       unknown_idf: float | None = None) -> KeywordScorer:
+                       unknown_idf: float | None = None, read_chars: int = 0) -> KeywordScorer:
         """A scorer for the words of ``vocabulary`` (word -> column).
 
         A column's weight is computed the first time an article has its word: judging all
@@ -69,7 +72,7 @@ class KeywordScorer:
         (optional, with it) what ``idf`` gives every word outside the vocabulary, so that
         a batch's weights are one gather instead of one call per word.
         """
-        scorer = cls(idf)
+        scorer = cls(idf, read_chars=read_chars)
         scorer.vocabulary = vocabulary
         # One spare slot at the end: column -1 (not in the vocabulary) indexes it harmlessly.
         width = max(vocabulary.values(), default=-1) + 2
@@ -206,13 +209,14 @@ def keywords(
 
     ``idf`` maps a word to its inverse document frequency (e.g. ``ThemeModel.word_idf``);
     without it every word weighs 1. ``scorer`` (e.g. ``ThemeModel.keyword_scorer()``, whose
-    weights are precomputed and remembered across calls) replaces ``idf``. Returns fewer than
-    ``k`` words for short texts.
+    weights are precomputed and remembered across calls) replaces ``idf``, and counts words in
+    as much of ``text`` as its model reads. Returns fewer than ``k`` words for short texts.
     """
     if not normalized:  # an Article's text and title already are
         text, title = normalize_text(text), normalize_text(title)
     scorer = scorer or KeywordScorer(idf)
-    table = WordTable.of([count_words(title, text)], scorer.vocabulary)
+    read = text[:scorer.read_chars] if scorer.read_chars else text
+    table = WordTable.of([count_words(title, read)], scorer.vocabulary)
     return keywords_many(table, [(title, text)], k=k, scorer=scorer)[0]
 
 
