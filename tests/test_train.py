@@ -486,14 +486,20 @@ def test_models_saved_before_read_chars_read_the_whole_text() -> None:
     assert FeatureSettings(read_chars=0).head("工会" * 1000) == "工会" * 1000
 
 
-def test_base_counted_with_other_settings_is_named_in_a_warning(
+def test_base_counting_settings_are_kept_and_a_different_one_is_named(
         tiny_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", make_rows(per_theme=2, negatives=4))
     base = load_model(tiny_model).features.settings
+    assert base.read_chars == 1800
     with caplog.at_level(logging.WARNING, logger="classifier.training.trainer"):
         train([data], out_dir=tmp_path / "same", base=tiny_model,
               settings=TrainSettings(cv=0, features=base))
-        assert "counted with other settings" not in caplog.text
+        assert "ignoring" not in caplog.text
         train([data], out_dir=tmp_path / "other", base=tiny_model,
-              settings=TrainSettings(cv=0, features=FeatureSettings(read_chars=0)))
-    assert f"read_chars {base.read_chars} (base) vs 0" in caplog.text
+              settings=TrainSettings(cv=0, features=FeatureSettings(read_chars=0, char_hi=3,
+                                                                    min_df=1)))
+    assert "read_chars 0 (the base has 1800)" in caplog.text
+    assert "char_hi 3 (the base has 2)" in caplog.text
+    got = load_model(tmp_path / "other").features.settings
+    # Counting follows the base; what acts on counts (min_df) is the caller's.
+    assert (got.read_chars, got.char_hi, got.min_df) == (1800, 2, 1)

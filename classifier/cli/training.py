@@ -49,7 +49,8 @@ def train(
         float, typer.Option("--c", min=0.0, help="Inverse regularization (svm uses C/20).")
     ] = 10.0,
     char_hi: Annotated[
-        int, typer.Option("--char-hi", min=1, help="Longest character n-gram.")
+        int, typer.Option("--char-hi", min=1, help="Longest character n-gram (with --base: "
+                                                 "the base's).")
     ] = 2,
     min_df: Annotated[
         int, typer.Option("--min-df", min=1, help="Keep terms seen in at least this many rows.")
@@ -61,7 +62,8 @@ def train(
         int, typer.Option(
             "--read-chars", min=0,
             help="Read only the first N characters of each text (0 = all). 1800 is what the "
-                 "annotators of the default model's labels read (docs/CLASSIFIER.md).")
+                 "annotators of the default model's labels read (docs/CLASSIFIER.md). With "
+                 "--base: the base's, which counted its stored examples so.")
     ] = 1800,
     desk_weight: Annotated[
         float, typer.Option(

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,7 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     terms, groups, context = _terms(tax, labels, use_lex, settings.context_min > 0)
     fs = settings.features
     if stored is not None and stored.features is not None:
-        _warn_counted_differently(stored.features, fs)
+        fs = _counted_like_base(stored.features, fs)
     pairs = [compose(ex.title, ex.text, fs.title_weight, read_chars=fs.read_chars)
              for ex in examples]
     docs = [d for d, _ in pairs]
@@ -292,14 +292,16 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
 _COUNTING = ("title_weight", "char_lo", "char_hi", "read_chars")
 
 
-def _warn_counted_differently(base: FeatureSettings, new: FeatureSettings) -> None:
-    differ = [f"{k} {getattr(base, k)} (base) vs {getattr(new, k)}" for k in _COUNTING
-              if getattr(base, k) != getattr(new, k)]
+def _counted_like_base(base: FeatureSettings, given: FeatureSettings) -> FeatureSettings:
+    """``given`` with the base's counting settings: the base's examples were counted with
+    them and cannot be counted again (their texts are not stored), so new examples are counted
+    the same way. A given value that differs is named in a warning."""
+    differ = [f"{k} {getattr(given, k)} (the base has {getattr(base, k)})" for k in _COUNTING
+              if getattr(base, k) != getattr(given, k)]
     if differ:
-        log.warning("the base model's examples were counted with other settings (%s) and "
-                    "cannot be counted again (their texts are not stored): the new examples "
-                    "will be counted differently from the base's; pass the base's values "
-                    "(classifier models shows them) to keep them alike", "; ".join(differ))
+        log.warning("with --base, examples are counted as the base counted its own: ignoring "
+                    "%s", "; ".join(differ))
+    return replace(given, **{k: getattr(base, k) for k in _COUNTING})
 
 
 def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: list[str],
