@@ -229,9 +229,11 @@ def _duplicate_label(meta: dict[str, Any]) -> None:
     (_set(("lexicon_groups",), [[0]]), "one group per label"),
     (_set(("files", "words.txt"), "x"), "sha256 hex digest"),
     (_set(("training",), "none"), "JSON object"),
+    (_set(("single_label",), "yes"), "single_label: expected true or false"),
+    (_set(("features", "read_chars"), -1), r"read_chars: expected a value in \[0, "),
 ], ids=["threshold-0", "threshold-nan", "threshold-1.5", "threshold-str", "dup-label",
         "no-labels", "char_hi", "title_weight-str", "weight-inf", "unknown-setting",
-        "groups-count", "hash", "training"])
+        "groups-count", "hash", "training", "single_label", "read_chars"])
 def test_meta_fields_are_validated(tiny_model: Path, tmp_path: Path,
                                    change: Callable[[dict[str, Any]], None],
                                    needle: str) -> None:

@@ -503,3 +503,27 @@ def test_base_counting_settings_are_kept_and_a_different_one_is_named(
     got = load_model(tmp_path / "other").features.settings
     # Counting follows the base; what acts on counts (min_df) is the caller's.
     assert (got.read_chars, got.char_hi, got.min_df) == (1800, 2, 1)
+
+
+# --- single-label data (categories): every article gets its best label ----------------------
+
+def test_single_label_data_trains_a_model_that_always_picks_one(tmp_path: Path,
+                                                                tiny_model: Path) -> None:
+    rows = make_rows(per_theme=4, negatives=0)  # each row exactly one theme
+    data = write_jsonl(tmp_path / "cats.jsonl", rows)
+    train([data], out_dir=tmp_path / "m", settings=TrainSettings(cv=2))
+    model = load_model(tmp_path / "m")
+    assert model.meta["single_label"] is True and model.single_label
+    off_topic = [("体育", "国家队在世界杯预选赛中以二比一击败对手。"),
+                 ("天气", "气象台发布暴雨预警。")]
+    predictions = model.predict_many(off_topic)
+    proba, _ = model.predict_proba_many(off_topic)
+    for p, row in zip(predictions, proba, strict=True):
+        # One label however low the scores: the best one.
+        assert p.labels == [model.labels[int(np.argmax(row))]]
+    report = evaluate(data, model=tmp_path / "m")
+    assert report["micro_f1"] == pytest.approx(report["top1_accuracy"])
+    # The union-theme data (with articles of no theme) stay multi-label.
+    tiny = load_model(tiny_model)
+    assert tiny.meta["single_label"] is False and not tiny.single_label
+    assert sum(len(p.labels) for p in tiny.predict_many(off_topic)) == 0

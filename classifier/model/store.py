@@ -289,6 +289,10 @@ def _check_str(v: Any, where: str) -> None:
     _need(isinstance(v, str), where, "expected a string", v)
 
 
+def _check_bool(v: Any, where: str) -> None:
+    _need(isinstance(v, bool), where, "expected true or false", v)
+
+
 def _check_dict(v: Any, where: str) -> None:
     _need(isinstance(v, dict), where, "expected a JSON object", v)
 
@@ -375,6 +379,7 @@ _META: dict[str, tuple[bool, Callable[[Any, str], None]]] = {
     "created_at": (False, _check_str),
     "training": (False, _check_dict),
     "cv_metrics": (False, _check_dict),
+    "single_label": (False, _check_bool),
 }
 
 

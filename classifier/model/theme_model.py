@@ -63,6 +63,14 @@ def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     return np.asarray(sorted_values[at] == values)
 
 
+def top_one(proba: np.ndarray) -> np.ndarray:
+    """(n, k) 0/1: each row's best-scoring column (the first of ties) and nothing else."""
+    out = np.zeros(proba.shape, dtype=np.int8)
+    if proba.shape[0] and proba.shape[1]:
+        out[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = 1
+    return out
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
@@ -102,8 +110,18 @@ class ThemeModel:
         if any(not 0 <= c < len(self.terms) for c in self.context_columns) \
                 or self.context_min < 0:
             raise ValueError(f"term_context {context!r} does not fit {len(self.terms)} terms")
+        # Trained on examples with exactly one label each (categories such as THUCNews'):
+        # every article gets its best label, however low its score (``decide``).
+        self.single_label = self.meta.get("single_label") is True
         self._coef_t = np.ascontiguousarray(self.coef.T)
         self._keyword_scorer: KeywordScorer | None = None
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """(n, n_labels) 0/1 assignments for probabilities (n, n_labels): the themes at or
+        over their thresholds, or, for a single-label model, each article's best label."""
+        if self.single_label:
+            return top_one(proba)
+        return (proba >= self.thresholds).astype(np.int8)
 
     # -- scoring -----------------------------------------------------------------------------
     def linear_scores(self, x: Rows) -> np.ndarray:
@@ -177,10 +195,11 @@ class ThemeModel:
         if not items:
             return []
         proba, x = self.predict_proba_many(items, normalized=normalized, words=words)
+        assigned = self.decide(proba)
         out = []
         for i in range(proba.shape[0]):
             p = proba[i]
-            chosen = [j for j in np.argsort(-p, kind="stable") if p[j] >= self.thresholds[j]]
+            chosen = [j for j in np.argsort(-p, kind="stable") if assigned[i, j]]
             labels = [self.labels[j] for j in chosen]
             scores = {lab: round(float(p[j]), 6) for j, lab in enumerate(self.labels)}
             title, text = items[i]

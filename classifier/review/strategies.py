@@ -355,8 +355,8 @@ def rank_articles(articles: Sequence[Article], model: ThemeModel, *, n: int,
         article = articles[i]
         why, theme = _why(strategy, i, s, model, ranks)
         p = s.proba[i]
-        labels = [model.labels[j] for j in np.argsort(-p, kind="stable")
-                  if p[j] >= model.thresholds[j]]
+        assigned = model.decide(p[None, :])[0]
+        labels = [model.labels[j] for j in np.argsort(-p, kind="stable") if assigned[j]]
         out.append(Suggestion(id=article.key, title=article.title, source=article.source,
                               article=article.index, why=why, theme=theme,
                               value=float(value[i]), labels=labels,

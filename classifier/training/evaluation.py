@@ -39,7 +39,7 @@ def evaluate_examples(model: ThemeModel, examples: list[Example]) -> dict[str, A
         p, _ = model.predict_proba_many([(ex.title, ex.text) for ex in examples])
         proba[:, :len(labels)] = p
     pred = np.zeros_like(y)
-    pred[:, :len(labels)] = proba[:, :len(labels)] >= model.thresholds
+    pred[:, :len(labels)] = model.decide(proba[:, :len(labels)])
     return report(y, pred, allk, proba)
 
 

@@ -29,7 +29,7 @@ from classifier.features.lexicon import lexicon_features as _lexfeat
 from classifier.features.space import FeatureSettings, FeatureSpace, compose
 from classifier.model.store import StoredExamples, check_output_dir, load_examples, save_model
 from classifier.model.taxonomy import Taxonomy, load_taxonomy
-from classifier.model.theme_model import ThemeModel
+from classifier.model.theme_model import ThemeModel, top_one
 from classifier.training.datasets import Example, read_examples
 from classifier.training.evaluation import compare_with_base
 from classifier.training.fitting import (
@@ -430,6 +430,9 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
     pred = np.zeros_like(y)
     for k in range(cv):
         te = folds == k
+        if _single_label(y):  # each article gets its best label, as the model will predict
+            pred[te] = top_one(proba[te])
+            continue
         pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te], weights=w[~te],
                                                 judged=judged[~te], shrink=shrink)
     pred[~judged] = y[~judged]  # a label never judged for an example is not scored on it
@@ -441,6 +444,11 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
         new = slice(data.n_base, None)
         metrics["new_examples"] = report(y[new], pred[new], data.labels, proba[new])
     return combiner, theme, thresholds, metrics
+
+
+def _single_label(y: np.ndarray) -> bool:
+    """Whether the data are categories: two or more labels, every example exactly one."""
+    return bool(y.shape[1] >= 2 and y.shape[0] and (y.sum(axis=1) == 1).all())
 
 
 def _summary(data: _Data, settings: TrainSettings, fs: FeatureSpace, prior_mask: np.ndarray,
@@ -506,7 +514,8 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
                                    for lab, t in zip(data.labels, tuned, strict=True)}
     meta = {"package_version": __version__,
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "training": summary, "cv_metrics": cv_metrics}
+            "training": summary, "cv_metrics": cv_metrics,
+            "single_label": _single_label(data.y)}
     if data.context:
         meta["term_context"] = {"columns": data.context, "min": settings.context_min}
     model = ThemeModel(labels=data.labels, names=names, features=fs, coef=coef, intercept=icpt,
