@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from classifier.cli.app import app
 from classifier.errors import OptionError
-from classifier.model.store import load_model
+from classifier.model.store import load_model, stored_example_ids
 from classifier.review.inputs import read_inputs
 from classifier.review.strategies import (
     NEAR_DUPLICATE,
@@ -158,3 +158,18 @@ def test_suggest_command_walks_folders_and_reports_bad_input(
     res = CliRunner().invoke(app, ["suggest", str(folder), "--strategy", "best",
                                    "--model", str(tiny_model)])
     assert res.exit_code == 2 and "unknown strategy" in res.stderr
+
+
+def test_articles_the_model_was_trained_on_are_never_suggested(
+        tiny_model: Path, tmp_path: Path) -> None:
+    # The tiny model's own training rows (same ids), beside articles it has never seen.
+    trained = make_rows()[:12]
+    unseen = [{"id": f"new-{i}", "title": r["title"], "text": r["text"] + "新"}
+              for i, r in enumerate(make_rows(seed=5, per_theme=1, negatives=2))]
+    pool = write_jsonl(tmp_path / "mixed.jsonl", [*trained, *unseen])
+    res = CliRunner().invoke(app, ["suggest", str(pool), "--n", "40",
+                                   "--model", str(tiny_model)])
+    assert res.exit_code == 0, res.output
+    ids = [json.loads(x)["id"] for x in res.stdout.splitlines()]
+    assert sorted(ids) == sorted(r["id"] for r in unseen)
+    assert stored_example_ids(tiny_model) >= {str(r["id"]) for r in trained}

@@ -13,12 +13,16 @@
   penalty;
 - ``random``: a seeded shuffle (the baseline the others are measured against).
 
+Articles the model was trained on (ids of its stored examples) are never suggested: their
+labels are known.
+
 Measured on the union_press labels in ``bench/bench_suggest.py`` (results in docs/REVIEW.md).
 Only numpy and scipy: ``suggest`` has to stay fast enough to run before a review page opens.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +37,8 @@ from classifier.model.taxonomy import load_taxonomy
 from classifier.model.theme_model import ThemeModel
 from classifier.text.article import Article
 from classifier.training.metrics import logit
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "Known", "Suggestion", "rank_articles", "suggest"]
 
@@ -182,6 +188,23 @@ def _theme_queries(model: ThemeModel, known: Sequence[Known],
     return _unit_rows(mean)
 
 
+def _not_trained_on(articles: Sequence[Article], model_dir: str | None) -> Sequence[Article]:
+    """``articles`` without those the model was trained on (its stored example ids): their
+    labels are known already."""
+    if model_dir is None:
+        return articles
+    from classifier.model.store import stored_example_ids
+
+    try:
+        trained = stored_example_ids(model_dir)
+    except ModelError:
+        return articles
+    kept = [a for a in articles if a.key not in trained]
+    if len(kept) < len(articles):
+        log.info("left out %d articles the model was trained on", len(articles) - len(kept))
+    return kept
+
+
 def _stored_rows(model: ThemeModel, model_dir: str | None,
                  ) -> tuple[sp.csr_matrix | None, list[list[str]]]:
     """The model's stored training examples as TF-IDF rows (None when unavailable)."""
@@ -328,6 +351,7 @@ def rank_articles(articles: Sequence[Article], model: ThemeModel, *, n: int,
         raise OptionError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise OptionError(f"n must be a whole number >= 0, got {n!r}")
+    articles = _not_trained_on(articles, model_dir)
     if not articles or n == 0:
         return []
     s = _score(articles, model, known, model_dir)
