@@ -89,7 +89,6 @@ __all__ = [
     "models_dir",
     "resolve_model_dir",
     "save_model",
-    "stored_example_ids",
 ]
 
 log = logging.getLogger(__name__)
@@ -841,16 +840,6 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
                               features=FeatureSettings.from_dict(meta["features"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{root}: stored training examples are inconsistent ({exc!r})") from exc
-
-
-def stored_example_ids(path_or_name: str | Path) -> frozenset[str]:
-    """Ids of the examples a model was trained on (``examples.json``; checked against its
-    hash), without reading their counts: ``suggest`` and the review page leave them out."""
-    root = resolve_model_dir(path_or_name)
-    _read_meta(root, ("examples.json",))  # examples.json against its hash
-    ex = _json(root / "examples.json")
-    _check_examples_json(ex, f"{root}/examples.json")
-    return frozenset(ex["ids"])
 
 
 # -- saving ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +37,9 @@ from classifier.model.taxonomy import load_taxonomy
 from classifier.model.theme_model import ThemeModel
 from classifier.text.article import Article
 from classifier.training.metrics import logit
+
+if TYPE_CHECKING:
+    from classifier.model.store import StoredExamples
 
 log = logging.getLogger(__name__)
 
@@ -188,33 +191,35 @@ def _theme_queries(model: ThemeModel, known: Sequence[Known],
     return _unit_rows(mean)
 
 
-def _not_trained_on(articles: Sequence[Article], model_dir: str | None) -> Sequence[Article]:
-    """``articles`` without those the model was trained on (its stored example ids): their
-    labels are known already."""
+def _stored(model_dir: str | None) -> StoredExamples | None:
+    """The model's stored training examples (None when there are none to read)."""
     if model_dir is None:
-        return articles
-    from classifier.model.store import stored_example_ids
+        return None
+    from classifier.model.store import load_examples
 
     try:
-        trained = stored_example_ids(model_dir)
+        return load_examples(model_dir)
     except ModelError:
+        return None
+
+
+def _not_trained_on(articles: Sequence[Article],
+                    stored: StoredExamples | None) -> Sequence[Article]:
+    """``articles`` without those the model was trained on (its stored example ids): their
+    labels are known already."""
+    if stored is None:
         return articles
+    trained = set(stored.ids)
     kept = [a for a in articles if a.key not in trained]
     if len(kept) < len(articles):
         log.info("left out %d articles the model was trained on", len(articles) - len(kept))
     return kept
 
 
-def _stored_rows(model: ThemeModel, model_dir: str | None,
+def _stored_rows(model: ThemeModel, stored: StoredExamples | None,
                  ) -> tuple[sp.csr_matrix | None, list[list[str]]]:
     """The model's stored training examples as TF-IDF rows (None when unavailable)."""
-    if model_dir is None:
-        return None, []
-    from classifier.model.store import load_examples
-
-    try:
-        stored = load_examples(model_dir)
-    except ModelError:
+    if stored is None:
         return None, []
     if stored.counts.shape[1] != model.features.n_features:
         return None, []  # examples of another vocabulary: not comparable
@@ -287,7 +292,7 @@ class _Scored:
 
 
 def _score(articles: Sequence[Article], model: ThemeModel, known: Sequence[Known],
-           model_dir: str | None) -> _Scored:
+           stored: StoredExamples | None) -> _Scored:
     probas, rows = [], []
     # In chunks, so that only the unit rows of all articles stay in memory.
     for start in range(0, len(articles), SCORE_CHUNK):
@@ -297,7 +302,7 @@ def _score(articles: Sequence[Article], model: ThemeModel, known: Sequence[Known
         rows.append(_unit_rows(x))
     proba = np.vstack(probas)
     x = sp.vstack(rows, format="csr")
-    base_rows, base_labels = _stored_rows(model, model_dir)
+    base_rows, base_labels = _stored_rows(model, stored)
     queries = _theme_queries(model, known, base_rows, base_labels).toarray()
     counts = _theme_counts(model, known)
     # A theme with k examples weighs 1/sqrt(1 + k/10): rare themes pull, common ones barely.
@@ -351,10 +356,13 @@ def rank_articles(articles: Sequence[Article], model: ThemeModel, *, n: int,
         raise OptionError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise OptionError(f"n must be a whole number >= 0, got {n!r}")
-    articles = _not_trained_on(articles, model_dir)
     if not articles or n == 0:
         return []
-    s = _score(articles, model, known, model_dir)
+    stored = _stored(model_dir)
+    articles = _not_trained_on(articles, stored)
+    if not articles:
+        return []
+    s = _score(articles, model, known, stored)
     count = min(n, len(articles))
     uncertainty = s.closeness.max(axis=1)
     likeness = s.likeness.max(axis=1)
