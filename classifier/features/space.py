@@ -29,6 +29,7 @@ __all__ = [
     "FeatureSettings",
     "FeatureSpace",
     "compose",
+    "text_head",
     "tfidf_block",
     "word_analyzer",
 ]
@@ -72,7 +73,12 @@ class FeatureSettings:
 
     def head(self, text: str) -> str:
         """The part of a normalized ``text`` that features are read from."""
-        return text[:self.read_chars] if self.read_chars else text
+        return text_head(text, self.read_chars)
+
+
+def text_head(text: str, read_chars: int) -> str:
+    """The first ``read_chars`` characters of ``text``; all of it when ``read_chars`` is 0."""
+    return text[:read_chars] if read_chars else text
 
 
 def compose(title: str, text: str, title_weight: int, *,
@@ -85,9 +91,7 @@ def compose(title: str, text: str, title_weight: int, *,
     title and text always have), which saves two passes per article when labelling.
     """
     title_n = (title if normalized else normalize_text(title)).replace("\n", " ").strip()
-    text_n = text if normalized else normalize_text(text)
-    if read_chars:
-        text_n = text_n[:read_chars]
+    text_n = text_head(text if normalized else normalize_text(text), read_chars)
     parts = [title_n] * title_weight if title_n else []
     parts.append(text_n)
     return "\n".join(parts), title_n

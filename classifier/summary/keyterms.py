@@ -21,6 +21,7 @@ from itertools import repeat
 import numpy as np
 
 from classifier.errors import OptionError
+from classifier.features.space import text_head
 from classifier.features.wordcounts import WordTable, count_words
 from classifier.summary.readable import byline_names, is_readable_term, stopwords
 from classifier.text.normalize import normalize_text
@@ -215,8 +216,8 @@ def keywords(
     if not normalized:  # an Article's text and title already are
         text, title = normalize_text(text), normalize_text(title)
     scorer = scorer or KeywordScorer(idf)
-    read = text[:scorer.read_chars] if scorer.read_chars else text
-    table = WordTable.of([count_words(title, read)], scorer.vocabulary)
+    table = WordTable.of([count_words(title, text_head(text, scorer.read_chars))],
+                         scorer.vocabulary)
     return keywords_many(table, [(title, text)], k=k, scorer=scorer)[0]
 
 
