@@ -427,14 +427,14 @@ def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray
     shrink = settings.threshold_shrink
     thresholds = tune_thresholds(y, proba, weights=w, judged=judged, shrink=shrink)
     # Report with thresholds tuned on the other folds only (nested), not on the fold itself.
-    pred = np.zeros_like(y)
-    for k in range(cv):
-        te = folds == k
-        if _single_label(y):  # each article gets its best label, as the model will predict
-            pred[te] = top_one(proba[te])
-            continue
-        pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te], weights=w[~te],
-                                                judged=judged[~te], shrink=shrink)
+    if _single_label(y):  # each article gets its best label, as the model will predict
+        pred = top_one(proba)
+    else:
+        pred = np.zeros_like(y)
+        for k in range(cv):
+            te = folds == k
+            pred[te] = proba[te] >= tune_thresholds(y[~te], proba[~te], weights=w[~te],
+                                                    judged=judged[~te], shrink=shrink)
     pred[~judged] = y[~judged]  # a label never judged for an example is not scored on it
     metrics = report(y, pred, data.labels, proba)
     metrics["folds"] = cv
