@@ -463,27 +463,27 @@ class _Spec:
     finite: bool = False
 
 
+# The prediction arrays both formats store alike; format 1 adds ``coef`` (labels x
+# features), format 2 ``coef_t`` (features x labels) and the packed char n-gram vocabulary.
+_SCORING_ARRAYS: dict[str, _Spec] = {
+    "word_idf": _Spec(("words",), "f", finite=True),
+    "char_idf": _Spec(("chars",), "f", finite=True),
+    "intercept": _Spec(("labels",), "f", finite=True),
+    "combiner": _Spec(("combiner",), "f", finite=True),
+    "prior_mask": _Spec(("labels",), "bui", required=False),
+    # One combiner row per theme (issue 11), same layout as ``combiner``.
+    "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
+}
 # What every array file must hold. A new array is declared here with its dimensions; an
 # array not declared is still bounded in size and refused if it holds objects.
 _ARRAYS: dict[str, dict[str, _Spec]] = {
     "arrays.npz": {
-        "word_idf": _Spec(("words",), "f", finite=True),
-        "char_idf": _Spec(("chars",), "f", finite=True),
+        **_SCORING_ARRAYS,
         "coef": _Spec(("labels", "features"), "f", finite=True),
-        "intercept": _Spec(("labels",), "f", finite=True),
-        "combiner": _Spec(("combiner",), "f", finite=True),
-        "prior_mask": _Spec(("labels",), "bui", required=False),
-        # One combiner row per theme (issue 11), same layout as ``combiner``.
-        "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
     },
     "arrays.safetensors": {
-        "word_idf": _Spec(("words",), "f", finite=True),
-        "char_idf": _Spec(("chars",), "f", finite=True),
+        **_SCORING_ARRAYS,
         "coef_t": _Spec(("features", "labels"), "f", finite=True),
-        "intercept": _Spec(("labels",), "f", finite=True),
-        "combiner": _Spec(("combiner",), "f", finite=True),
-        "prior_mask": _Spec(("labels",), "bui", required=False),
-        "theme_combiner": _Spec(("labels", "combiner"), "f", required=False, finite=True),
         "char_codepoints": _Spec(("codepoints",), "u"),
         "char_lengths": _Spec(("chars",), "u"),
     },
