@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from classifier.model.taxonomy import load_taxonomy
 
@@ -60,3 +62,38 @@ def tiny_model_dir(root: str) -> tuple[Path, dict[str, object]]:
     data = write_jsonl(base / "tiny.jsonl", make_rows())
     metrics = train([data], out_dir=base / "tiny-model", settings=TrainSettings(cv=3, seed=0))
     return base / "tiny-model", metrics
+
+
+# -- editing saved models (the hardening, persistence and model-format tests) ------------------
+
+def copy_model(src: Path, dst: Path) -> Path:
+    """A copy of the model directory ``src`` at ``dst``."""
+    shutil.copytree(src, dst)
+    return dst
+
+
+def resave_v1(src: Path, dst: Path) -> Path:
+    """The model re-saved in format 1 (vocab.json + arrays.npz), as older packages wrote."""
+    from classifier.model.store import load_examples, load_model, save_model
+
+    return save_model(load_model(src), dst, load_examples(src), format_version=1)
+
+
+def read_meta(root: Path) -> dict[str, Any]:
+    """A model's meta.json."""
+    meta: dict[str, Any] = json.loads((root / "meta.json").read_text("utf-8"))
+    return meta
+
+
+def write_meta(root: Path, meta: Any) -> None:
+    """Overwrite a model's meta.json, as a hand edit could."""
+    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
+
+
+def rehash(root: Path, name: str) -> None:
+    """Put the sha256 of an edited file ``name`` into meta.json."""
+    from classifier.model.store import _sha256
+
+    meta = read_meta(root)
+    meta["files"][name] = _sha256(root / name)
+    write_meta(root, meta)

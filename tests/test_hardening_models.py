@@ -33,32 +33,8 @@ from classifier.model.store import (
     save_model,
 )
 
+from .classifier_fixtures import copy_model, read_meta, rehash, resave_v1, write_meta
 from .conftest import ROOT
-
-
-def _copy(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
-
-
-def _meta(root: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((root / "meta.json").read_text("utf-8"))
-    return meta
-
-
-def _write_meta(root: Path, meta: Any) -> None:
-    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
-
-
-def _v1(src: Path, dst: Path) -> Path:
-    """The model re-saved in format 1 (vocab.json + arrays.npz), as older packages wrote."""
-    return save_model(load_model(src), dst, load_examples(src), format_version=1)
-
-
-def _rehash(root: Path, name: str) -> None:
-    meta = _meta(root)
-    meta["files"][name] = _sha256(root / name)
-    _write_meta(root, meta)
 
 
 def _dead_pid() -> int:
@@ -116,8 +92,8 @@ def test_save_refuses_a_folder_of_documents(tiny_model: Path, tmp_path: Path) ->
 def test_replace_never_leaves_the_name_missing(tiny_model: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Without an atomic swap, a failure of the second rename puts the old model back."""
-    target = _copy(tiny_model, tmp_path / "m")
-    before = _meta(target)["created_at"]
+    target = copy_model(tiny_model, tmp_path / "m")
+    before = read_meta(target)["created_at"]
     monkeypatch.setattr(store, "_exchange", lambda a, b: False)
     real_rename = os.rename
     calls: list[str] = []
@@ -134,14 +110,14 @@ def test_replace_never_leaves_the_name_missing(tiny_model: Path, tmp_path: Path,
     with pytest.raises(OutputError, match="nothing was replaced"):
         save_model(model, target)
     monkeypatch.setattr(os, "rename", real_rename)
-    assert _meta(target)["created_at"] == before and load_model(target).labels
+    assert read_meta(target)["created_at"] == before and load_model(target).labels
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux-only")
 def test_replace_uses_one_atomic_swap_on_linux(tiny_model: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    target = _copy(tiny_model, tmp_path / "m")
+    target = copy_model(tiny_model, tmp_path / "m")
     real_rename = os.rename
 
     def no_rename_of_the_model(src: Any, dst: Any) -> None:
@@ -152,13 +128,13 @@ def test_replace_uses_one_atomic_swap_on_linux(tiny_model: Path, tmp_path: Path,
     model = load_model(tiny_model)
     model.meta["created_at"] = "swapped"
     save_model(model, target)
-    assert _meta(target)["created_at"] == "swapped"
+    assert read_meta(target)["created_at"] == "swapped"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 
 
 def test_a_model_stranded_by_a_killed_save_is_restored(tiny_model: Path,
                                                        tmp_path: Path) -> None:
-    stranded = _copy(tiny_model, tmp_path / f".m.old-{_dead_pid()}-abcd")
+    stranded = copy_model(tiny_model, tmp_path / f".m.old-{_dead_pid()}-abcd")
     assert not (tmp_path / "m").exists()
     model = load_model(tmp_path / "m")  # the next load puts it back
     assert model.labels and (tmp_path / "m" / "meta.json").is_file()
@@ -181,7 +157,7 @@ def test_temp_folders_of_killed_saves_are_removed(tiny_model: Path, tmp_path: Pa
 
 def test_disk_full_while_saving_keeps_the_old_model(tiny_model: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    target = _copy(tiny_model, tmp_path / "m")
+    target = copy_model(tiny_model, tmp_path / "m")
     digest = _sha256(target / "arrays.safetensors")
 
     def full(*args: Any, **kwargs: Any) -> None:
@@ -237,19 +213,19 @@ def _duplicate_label(meta: dict[str, Any]) -> None:
 def test_meta_fields_are_validated(tiny_model: Path, tmp_path: Path,
                                    change: Callable[[dict[str, Any]], None],
                                    needle: str) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
-    meta = _meta(root)
+    root = copy_model(tiny_model, tmp_path / "m")
+    meta = read_meta(root)
     change(meta)
-    _write_meta(root, meta)
+    write_meta(root, meta)
     with pytest.raises(ModelError, match=needle):
         load_model(root)
 
 
 def test_term_group_out_of_range_and_deep_meta(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
-    meta = _meta(root)
+    root = copy_model(tiny_model, tmp_path / "m")
+    meta = read_meta(root)
     meta["lexicon_groups"][0] = [10**6]
-    _write_meta(root, meta)
+    write_meta(root, meta)
     with pytest.raises(ModelError, match="term numbers below"):
         load_model(root)
     (root / "meta.json").write_text("[" * 100_000 + "]" * 100_000, "utf-8")
@@ -280,15 +256,15 @@ def _header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
 
 def test_huge_declared_shape_is_refused_before_allocating(tiny_model: Path,
                                                           tmp_path: Path) -> None:
-    root = _v1(tiny_model, tmp_path / "m")  # format 2: tests/test_model_format.py
+    root = resave_v1(tiny_model, tmp_path / "m")  # format 2: tests/test_model_format.py
     _replace_member(root / "arrays.npz", "coef", _header((10**12,)) + b"\0" * 64)
-    _rehash(root, "arrays.npz")  # meta.json is not hashed: an attacker can do this too
+    rehash(root, "arrays.npz")  # meta.json is not hashed: an attacker can do this too
     with pytest.raises(ModelError, match=r"declares shape \(1000000000000,\)"):
         load_model(root)
 
 
 def test_member_inflating_past_its_shape_is_refused(tiny_model: Path, tmp_path: Path) -> None:
-    root = _v1(tiny_model, tmp_path / "m")
+    root = resave_v1(tiny_model, tmp_path / "m")
     model = load_model(tiny_model)
     rows, cols = model.coef.shape
     wide = (rows, cols * 40)  # 40 times the model's width: a zip bomb of zeros
@@ -302,7 +278,7 @@ def test_member_inflating_past_its_shape_is_refused(tiny_model: Path, tmp_path: 
             left -= len(chunk)
 
     _replace_member(root / "arrays.npz", "coef", stream)
-    _rehash(root, "arrays.npz")
+    rehash(root, "arrays.npz")
     assert (root / "arrays.npz").stat().st_size < rows * cols * 40 * 4 / 50
     with pytest.raises(ModelError, match=rf"coef'.*expected shape \({rows}, {cols}\)"):
         load_model(root)
@@ -310,37 +286,37 @@ def test_member_inflating_past_its_shape_is_refused(tiny_model: Path, tmp_path: 
 
 def test_nan_coefficients_and_wrong_dtype_are_refused(tiny_model: Path,
                                                       tmp_path: Path) -> None:
-    root = _v1(tiny_model, tmp_path / "m")
+    root = resave_v1(tiny_model, tmp_path / "m")
     coef = load_model(tiny_model).coef.copy()
     coef[0, 0] = np.nan
     buf = io.BytesIO()
     np.save(buf, coef)
     _replace_member(root / "arrays.npz", "coef", buf.getvalue())
-    _rehash(root, "arrays.npz")
+    rehash(root, "arrays.npz")
     with pytest.raises(ModelError, match="finite numbers only"):
         load_model(root)
     buf = io.BytesIO()
     np.save(buf, np.zeros(coef.shape, dtype="<U1"))
     _replace_member(root / "arrays.npz", "coef", buf.getvalue())
-    _rehash(root, "arrays.npz")
+    rehash(root, "arrays.npz")
     with pytest.raises(ModelError, match="dtype kind"):
         load_model(root)
 
 
 def test_stored_examples_are_checked(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     ex = load_examples(root)
     assert ex.counts.shape[0] == len(ex.ids)
     buf = io.BytesIO()
     np.save(buf, np.asarray([len(ex.ids) + 5, ex.counts.shape[1]], dtype=np.int64))
     _replace_member(root / "examples.npz", "shape", buf.getvalue())
-    _rehash(root, "examples.npz")
+    rehash(root, "examples.npz")
     with pytest.raises(ModelError, match=r"examples\.npz: shape"):
         load_examples(root)
 
 
 def test_symlink_out_of_the_model_folder_is_refused(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     outside = tmp_path / "elsewhere.txt"
     shutil.move(root / "words.txt", outside)
     (root / "words.txt").symlink_to(outside)
@@ -432,7 +408,7 @@ def test_table_shows_the_id_of_an_unnamed_theme() -> None:
 def test_models_list_survives_damaged_meta(tiny_model: Path, tmp_path: Path) -> None:
     from classifier.model.catalog import list_models
 
-    _copy(tiny_model, tmp_path / "good")
+    copy_model(tiny_model, tmp_path / "good")
     for name, text in [("list", "[1, 2]"), ("deep", "[" * 100_000), ("odd", json.dumps(
             {"labels": 5, "training": [], "cv_metrics": "x"}))]:
         (tmp_path / name).mkdir()
@@ -461,15 +437,15 @@ def test_a_repeated_vocabulary_entry_is_refused(tiny_model: Path, tmp_path: Path
                                                 key: str) -> None:
     """Format 1: sorted vocabularies are checked by comparing neighbours; any other order is
     hashed. (Format 2: tests/test_model_format.py.)"""
-    root = _v1(tiny_model, tmp_path / "m")
+    root = resave_v1(tiny_model, tmp_path / "m")
     vocab = json.loads((root / "vocab.json").read_text("utf-8"))
     assert vocab[key] == sorted(vocab[key])  # as saved: the fast check applies
     vocab[key] = vocab[key][::-1]  # unsorted but distinct: still loads
     (root / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
-    _rehash(root, "vocab.json")
+    rehash(root, "vocab.json")
     load_model(root)
     vocab[key][-1] = vocab[key][0]  # a repeat
     (root / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
-    _rehash(root, "vocab.json")
+    rehash(root, "vocab.json")
     with pytest.raises(ModelError, match=rf"vocab\.json: {key}.*distinct entries"):
         load_model(root)

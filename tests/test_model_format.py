@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -19,28 +18,13 @@ from hypothesis import strategies as st
 from classifier.errors import ModelError
 from classifier.features.charcount import PackedStrings
 from classifier.model import store
-from classifier.model.store import _sha256, load_examples, load_model, save_model
+from classifier.model.store import load_examples, load_model, save_model
 
-from .classifier_fixtures import write_jsonl
+from .classifier_fixtures import copy_model, rehash, resave_v1, write_jsonl
 
 ITEMS = [("技能大赛", "参赛选手在决赛中技术比武，劳动模范和工匠代表现场观摩。"),
          ("", "困难职工帮扶资金发放到位，金秋助学，送温暖。"),
          ("职工书屋", "女职工权益保护专项集体合同签订，工会组织建设。")]
-
-
-def _copy(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
-
-
-def _v1(src: Path, dst: Path) -> Path:
-    return save_model(load_model(src), dst, load_examples(src), format_version=1)
-
-
-def _rehash(root: Path, name: str) -> None:
-    meta = json.loads((root / "meta.json").read_text("utf-8"))
-    meta["files"][name] = _sha256(root / name)
-    (root / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
 
 def _arrays(root: Path) -> dict[str, np.ndarray]:
@@ -51,19 +35,19 @@ def _arrays(root: Path) -> dict[str, np.ndarray]:
 def _write_arrays(root: Path, arrays: dict[str, np.ndarray]) -> None:
     """Rewrite arrays.safetensors and fix its hash, as a hand edit (or an attacker) could."""
     (root / "arrays.safetensors").write_bytes(store._encode_arrays(arrays))
-    _rehash(root, "arrays.safetensors")
+    rehash(root, "arrays.safetensors")
 
 
 def _edit_text(root: Path, name: str, change: Any) -> None:
     lines = (root / name).read_text("utf-8").split("\n")[:-1]
     (root / name).write_bytes(change(lines))
-    _rehash(root, name)
+    rehash(root, name)
 
 
 # -- format 1 still loads, and predicts the same ---------------------------------------------------
 
 def test_old_layout_loads_and_predicts_as_converted(tiny_model: Path, tmp_path: Path) -> None:
-    old = _v1(tiny_model, tmp_path / "v1")
+    old = resave_v1(tiny_model, tmp_path / "v1")
     assert {p.name for p in old.iterdir()} == {"meta.json", "vocab.json", "arrays.npz",
                                                "examples.npz", "examples.json"}
     assert json.loads((old / "meta.json").read_text("utf-8"))["format_version"] == 1
@@ -102,7 +86,7 @@ def test_train_base_reads_both_layouts(tiny_model: Path, tmp_path: Path) -> None
     data = write_jsonl(tmp_path / "new.jsonl", [
         {"id": "n1", "title": "职工书屋", "text": "职工书屋举办读书分享会，书香满园。",
          "labels": ["workers_culture"]}])
-    old = _v1(tiny_model, tmp_path / "v1")
+    old = resave_v1(tiny_model, tmp_path / "v1")
     for base, out in ((tiny_model, "from2"), (old, "from1")):
         train([data], out_dir=tmp_path / out, base=base, settings=TrainSettings(cv=2, seed=0))
     a, b = load_model(tmp_path / "from2"), load_model(tmp_path / "from1")
@@ -131,14 +115,14 @@ def test_train_base_reads_both_layouts(tiny_model: Path, tmp_path: Path) -> None
 ], ids=["repeated-word", "repeated-term", "cut-mid-line", "cut-at-line", "not-utf8", "crlf"])
 def test_damaged_vocabulary_text_is_refused(tiny_model: Path, tmp_path: Path, name: str,
                                             change: Any, needle: str) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     _edit_text(root, name, change)
     with pytest.raises(ModelError, match=needle):
         load_model(root)
 
 
 def test_repeated_or_unsorted_char_ngrams(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     arrays = _arrays(root)
     chars = PackedStrings(arrays["char_codepoints"], arrays["char_lengths"]).strings()
     assert chars == sorted(chars) and store._rising(PackedStrings.of(chars))  # fast path
@@ -188,7 +172,7 @@ def _set(name: str, value: Any) -> Any:
         "codepoint", "lengths", "missing"])
 def test_bad_arrays_are_refused(tiny_model: Path, tmp_path: Path, change: Any,
                                 needle: str) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     arrays = _arrays(root)
     change(arrays)
     _write_arrays(root, arrays)
@@ -206,7 +190,7 @@ def _patch_header(root: Path, edit: Any, tail: bytes = b"") -> None:
     raw = edited if isinstance(edited, bytes) else json.dumps(header).encode()
     (root / "arrays.safetensors").write_bytes(
         len(raw).to_bytes(8, "little") + raw + data[8 + length:] + tail)
-    _rehash(root, "arrays.safetensors")
+    rehash(root, "arrays.safetensors")
 
 
 def _update(name: str, **fields: Any) -> Any:
@@ -261,7 +245,7 @@ _REFUSED = r"not a valid safetensors file \(.+\); the model is damaged"
 def test_lying_header_is_refused_before_any_array(tiny_model: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   edit: Any, needle: str) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     _patch_header(root, edit)
 
     def no_arrays(*args: Any, **kwargs: Any) -> None:
@@ -273,7 +257,7 @@ def test_lying_header_is_refused_before_any_array(tiny_model: Path, tmp_path: Pa
 
 
 def test_extra_bytes_after_the_arrays(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     _patch_header(root, lambda h: None, tail=b"\0" * 64)
     with pytest.raises(ModelError, match=r"arrays\.safetensors: " + _REFUSED):
         load_model(root)
@@ -281,13 +265,13 @@ def test_extra_bytes_after_the_arrays(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_library_metadata_is_ignored(tiny_model: Path, tmp_path: Path) -> None:
     """``__metadata__`` (free text for the library) and a padded header change nothing."""
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     _patch_header(root, lambda h: h.update(__metadata__={"note": "hand edit"}))
     assert load_model(root).predict_many(ITEMS) == load_model(tiny_model).predict_many(ITEMS)
 
 
 def test_not_a_safetensors_file(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     zipped = io.BytesIO()
     np.savez(zipped, coef_t=np.zeros(3))
     for data in (b"", b"\x80\x04K\x01.", zipped.getvalue(),
@@ -295,14 +279,14 @@ def test_not_a_safetensors_file(tiny_model: Path, tmp_path: Path) -> None:
                  (2).to_bytes(8, "little") + b"[]", (5).to_bytes(8, "little") + b"{\"a\"",
                  (4).to_bytes(8, "little") + b"\"\xff\xfe\""):
         (root / "arrays.safetensors").write_bytes(data)
-        _rehash(root, "arrays.safetensors")
+        rehash(root, "arrays.safetensors")
         with pytest.raises(ModelError, match=r"arrays\.safetensors: (not a valid safetensors "
                                              r"file|expected a safetensors header)"):
             load_model(root)
 
 
 def test_unhashed_edit_is_a_sha256_mismatch(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path / "m")
+    root = copy_model(tiny_model, tmp_path / "m")
     arrays = _arrays(root)
     arrays["coef_t"] = arrays["coef_t"][:-1]
     (root / "arrays.safetensors").write_bytes(store._encode_arrays(arrays))  # no rehash

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -12,26 +11,11 @@ import numpy as np
 import pytest
 
 from classifier.errors import ModelError
-from classifier.model.store import _sha256, load_examples, load_model, resolve_model_dir, save_model
+from classifier.model.store import load_examples, load_model, resolve_model_dir, save_model
+
+from .classifier_fixtures import copy_model, rehash, resave_v1
 
 ITEMS = [("技能大赛", "参赛选手在决赛中技术比武。"), ("", "困难职工帮扶资金发放到位，金秋助学。")]
-
-
-def _copy(src: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "m"
-    shutil.copytree(src, dst)
-    return dst
-
-
-def _v1(src: Path, tmp_path: Path) -> Path:
-    """The model re-saved in format 1 (vocab.json + arrays.npz), as older packages wrote."""
-    return save_model(load_model(src), tmp_path / "v1", load_examples(src), format_version=1)
-
-
-def _rehash(root: Path, name: str) -> None:
-    meta = json.loads((root / "meta.json").read_text("utf-8"))
-    meta["files"][name] = _sha256(root / name)
-    (root / "meta.json").write_text(json.dumps(meta), "utf-8")
 
 
 def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:
@@ -46,7 +30,7 @@ def test_save_load_identical_scores(tiny_model: Path, tmp_path: Path) -> None:
 
 def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> None:
     model = load_model(tiny_model)
-    target = _copy(tiny_model, tmp_path)  # an existing model, with a stray file in it
+    target = copy_model(tiny_model, tmp_path / "m")  # an existing model, with a stray file in it
     (target / "stale.txt").write_text("old", "utf-8")
     model.meta["marker"] = "new"
     save_model(model, target)
@@ -60,7 +44,8 @@ def test_save_replaces_existing_atomically(tiny_model: Path, tmp_path: Path) -> 
                                            (1, "vocab.json")])
 def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path, version: int,
                                  name: str) -> None:
-    root = _copy(tiny_model, tmp_path) if version == 2 else _v1(tiny_model, tmp_path)
+    root = (copy_model(tiny_model, tmp_path / "m") if version == 2
+            else resave_v1(tiny_model, tmp_path / "v1"))
     data = bytearray((root / name).read_bytes())
     data[len(data) // 2] ^= 0x01
     (root / name).write_bytes(bytes(data))
@@ -71,22 +56,22 @@ def test_flipped_byte_is_refused(tiny_model: Path, tmp_path: Path, version: int,
 
 def test_pickle_disguised_as_npz_is_refused(tiny_model: Path,
                                             tmp_path: Path) -> None:
-    root = _v1(tiny_model, tmp_path)
+    root = resave_v1(tiny_model, tmp_path / "v1")
     buf = io.BytesIO()
     np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
     with zipfile.ZipFile(root / "arrays.npz", "w") as z:
         z.writestr("coef.npy", buf.getvalue())
-    _rehash(root, "arrays.npz")  # even with a matching hash, the pickle is never loaded
+    rehash(root, "arrays.npz")  # even with a matching hash, the pickle is never loaded
     with pytest.raises(ModelError, match="pickled"):
         load_model(root)
     (root / "arrays.npz").write_bytes(b"\x80\x04K\x01.")  # a bare pickle stream
-    _rehash(root, "arrays.npz")
+    rehash(root, "arrays.npz")
     with pytest.raises(ModelError):
         load_model(root)
 
 
 def test_format_version_and_missing_files(tiny_model: Path, tmp_path: Path) -> None:
-    root = _copy(tiny_model, tmp_path)
+    root = copy_model(tiny_model, tmp_path / "m")
     meta = json.loads((root / "meta.json").read_text("utf-8"))
     meta["format_version"] = 99
     (root / "meta.json").write_text(json.dumps(meta), "utf-8")
