@@ -8,14 +8,13 @@ Reads the first ``--articles`` People's Daily articles, runs each stage of what
 CPU seconds of
 ``--repeats`` warm runs per stage, and per MB (UTF-8 bytes of the JSONL lines). The stages
 are timed one by one and then ``analyze`` as a whole (it repeats them); the total is reading
-+ ``analyze`` + JSON. The garbage-collector threshold is the one ``label`` uses. Results go to
-docs/LABEL_BENCH.md.
++ ``analyze`` + JSON. The garbage-collector threshold and BLAS threads are the ones ``label``
+uses. Results go to docs/LABEL_BENCH.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import time
@@ -72,7 +71,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
 
-    from classifier.labelling.runtime import GC_THRESHOLD
+    from classifier.labelling.runtime import labelling_process
     from classifier.model.store import load_model
 
     src = args.shared / "corpus/peoples_daily/articles.jsonl"
@@ -82,7 +81,7 @@ def main() -> None:
         lines = [line for _, line in zip(range(args.articles), f, strict=False)]
     mb = sum(len(line.encode()) for line in lines) / 1e6
     model = load_model(args.model)
-    gc.set_threshold(*GC_THRESHOLD)
+    labelling_process()  # what a labelling worker sets: GC threshold, one BLAS thread
     one_run(lines, model)  # warm: segmenter, converter, lookup tables
     runs = [one_run(lines, model) for _ in range(args.repeats)]
     print(f"{len(lines)} articles, {mb:.2f} MB, medians of {args.repeats} warm runs")

@@ -57,7 +57,7 @@ from classifier.labelling.output import (
     format_records,
     printable_name,
 )
-from classifier.labelling.runtime import StopSignals, labelling_gc
+from classifier.labelling.runtime import StopSignals, labelling_runtime
 from classifier.labelling.storage import RemoteOutput, is_url, iter_input_tasks, local_name
 from classifier.labelling.tasks import Task
 from classifier.labelling.worker import WORKER, LabelConfig, TaskResult
@@ -312,7 +312,7 @@ def _write_results(tasks: Iterator[Task], model: ThemeModel, config: LabelConfig
     try:
         if header:
             sink.write(csv_header(model.labels, bom=extras.excel))
-        with StopSignals() as sig, labelling_gc():
+        with StopSignals() as sig, labelling_runtime():
             results = (dask.results(tasks, config, sig.stopped) if dask is not None
                        else run_inline(tasks, model, config, sig.stopped) if workers == 1
                        else run_pooled(tasks, config, workers, sig.stopped))

@@ -1,4 +1,5 @@
-"""Process-wide settings of a labelling run: stop signals and the garbage collector."""
+"""Process-wide settings of a labelling run: stop signals, the garbage collector and BLAS
+threads."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-__all__ = ["GC_THRESHOLD", "StopSignals", "labelling_gc"]
+__all__ = ["GC_THRESHOLD", "StopSignals", "labelling_process", "labelling_runtime"]
 
 # Labelling allocates many short-lived containers (token lists, counts, records); with the
 # default generation-0 threshold (700) the cyclic collector took ~20 % of the CPU time of
@@ -18,13 +19,35 @@ __all__ = ["GC_THRESHOLD", "StopSignals", "labelling_gc"]
 GC_THRESHOLD = (10_000, 10, 10)
 
 
+# Labelling runs in parallel by processes, one per core. numpy's BLAS (OpenBLAS) starts a thread
+# per core as well for the batch products (term hits x theme membership, ...), and its threads
+# spin-wait between calls: with one worker they burned 1.7 CPU-s beside 4.5 CPU-s of work
+# without making it faster, with two workers they took the other worker's core (3,000 People's
+# Daily articles: 3.3 s -> 2.8 s with two workers, docs/LABEL_BENCH.md). A process that labels
+# keeps BLAS to one thread; the products are small and gain nothing from more.
+BLAS_THREADS = 1
+
+
+def labelling_process() -> None:
+    """Settle this process for labelling and nothing else (a worker): collect less often and
+    keep BLAS to one thread, for the rest of its life."""
+    from threadpoolctl import threadpool_limits  # ~5 ms; only processes that label need it
+
+    gc.set_threshold(*GC_THRESHOLD)
+    threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
 @contextmanager
-def labelling_gc() -> Iterator[None]:
-    """Collect less often while labelling; the previous thresholds come back afterwards."""
+def labelling_runtime() -> Iterator[None]:
+    """Collect less often and keep BLAS to one thread while labelling in this process; the
+    previous settings come back afterwards."""
+    from threadpoolctl import threadpool_limits
+
     old = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
-        yield
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            yield
     finally:
         gc.set_threshold(*old)
 

@@ -7,7 +7,6 @@ it; ``init_worker`` prepares a local worker process (signals, GC, the model load
 from __future__ import annotations
 
 import ctypes
-import gc
 import os
 import signal
 from collections import Counter
@@ -19,7 +18,7 @@ from classifier.labelling.analysis import analyze
 from classifier.labelling.options import Options
 from classifier.labelling.output import format_records
 from classifier.labelling.records import Record
-from classifier.labelling.runtime import GC_THRESHOLD
+from classifier.labelling.runtime import labelling_process
 from classifier.labelling.tasks import Task, task_items
 from classifier.model.store import load_model
 from classifier.model.theme_model import ThemeModel
@@ -118,7 +117,7 @@ def init_worker(config: LabelConfig, parent: int = 0) -> None:
     # cleanly and shuts the pool down, so workers must neither die mid-task nor print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    gc.set_threshold(*GC_THRESHOLD)  # a worker only labels: see classifier.labelling.runtime
+    labelling_process()  # a worker only labels: see classifier.labelling.runtime
     if WORKER.get("model_dir") != config.model_dir:  # not inherited through fork: load it
         WORKER["model"] = load_model(config.model_dir)
         WORKER["model_dir"] = config.model_dir

@@ -45,6 +45,7 @@ PRELOAD = ("classifier.labelling.analysis", "classifier.model.store", "pydantic"
 def serve_jobs(sock: socket.socket, spec: str) -> None:
     """Load ``spec``, say ready, answer jobs until end of stream."""
     from classifier.labelling.analysis import warm_up
+    from classifier.labelling.runtime import labelling_process
     from classifier.model.store import load_model
 
     try:
@@ -57,6 +58,7 @@ def serve_jobs(sock: socket.socket, spec: str) -> None:
         write_frame(sock, ERROR + error_reply(ClassifierError(
             f"the model at {spec} fails on a test sentence: {exc!r}")))
         return
+    labelling_process()  # this process only analyzes: see classifier.labelling.runtime
     write_frame(sock, READY)
     while (job := read_frame(sock)) is not None:
         try:

@@ -27,7 +27,6 @@ imported by the runner for ``engine="dask"``. docs/CLUSTER.md says how to run it
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib.metadata
 import json
@@ -47,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.errors import ClassifierError, ModelError, UsageError
 from classifier.labelling.analysis import warm_up
-from classifier.labelling.runtime import GC_THRESHOLD
+from classifier.labelling.runtime import labelling_process
 from classifier.labelling.tasks import Task
 from classifier.labelling.worker import LabelConfig, TaskResult, process_task
 from classifier.model.store import load_model
@@ -191,7 +190,7 @@ def worker_model(ref: ModelRef, local_dir: str | None = None) -> ThemeModel:
                          "the model changed during the run; start it again")
     model = load_model(root)  # checks every file against the hashes in meta.json
     warm_up(model)  # segmenter, converter, lookup tables: once per process
-    gc.set_threshold(*GC_THRESHOLD)  # this process labels: see classifier.labelling.runtime
+    labelling_process()  # this process labels: see classifier.labelling.runtime
     _MODELS[ref.key] = model
     _STATS["loads"] += 1
     return model
