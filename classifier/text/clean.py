@@ -32,9 +32,10 @@ _SPAM_WORDS = re.compile(
     r"色图|偷拍|超碰|麻豆|东京热|中文字幕|一级|[aA][vV]|福利|看片|亚洲|欧美|日韩|国产|精品|"
     r"情侣|伦理|无码|成人|激情|黄色|博彩|娱乐城|百家乐|赌场|棋牌|六合彩|时时彩|葡京|乱交|人妻|自拍"
 )
-_GAMBLING = r"博彩|娱乐城|百家乐|赌场|六合彩|时时彩|葡京|彩金|老虎机|真人荷官|投注|体育博彩"
-_AD_HOOK = (r"https?://|www\.|\.(?:com|net|cc|vip|top|me|co)\b|注册|开户|彩金|充值|"
-            r"加微信|扫码")
+_GAMBLING = re.compile(
+    r"博彩|娱乐城|百家乐|赌场|六合彩|时时彩|葡京|彩金|老虎机|真人荷官|投注|体育博彩")
+_AD_HOOK = re.compile(r"https?://|www\.|\.(?:com|net|cc|vip|top|me|co)\b|注册|开户|彩金|充值|"
+                      r"加微信|扫码")
 _COPYRIGHT = re.compile(
     r"版权(所有|声明|相关声明)|©|Copyright|未经.{0,12}(授权|许可|同意).{0,12}(转载|使用|复制)|"
     r"ICP备|不得转载|转载请注明"
@@ -180,8 +181,7 @@ def _is_gambling_ad(text: str) -> bool:
     """葡京娱乐城官网注册即送88元彩金，百家乐天天开奖 www.example-bet.com: two gambling words
     and a hook (a link, 注册, 开户, 彩金, 充值). A news report on gambling names the games in
     sentences that end on 。, which ``_is_spam`` never reads this far."""
-    words = set(re.compile(_GAMBLING).findall(text))
-    return len(words) >= 2 and bool(re.compile(_AD_HOOK).search(text))
+    return len(set(_GAMBLING.findall(text))) >= 2 and bool(_AD_HOOK.search(text))
 
 
 def _split_lines(text: str) -> list[Para]:
