@@ -321,14 +321,14 @@ def _check_features(v: Any, where: str) -> None:
         _need(key in known, at, f"unknown feature setting (known: {', '.join(known)})", key)
         default = getattr(defaults, key)
         if isinstance(default, bool):
-            _need(isinstance(value, bool), at, "expected true or false", value)
+            _check_bool(value, at)
             continue
         if isinstance(default, int):
             _need(_is_int(value), at, "expected an integer", value)
         elif isinstance(default, float):
             _need(_is_number(value), at, "expected a finite number", value)
         elif isinstance(default, str):
-            _need(isinstance(value, str), at, "expected a string", value)
+            _check_str(value, at)
         bounds = _FEATURE_RANGES.get(key)
         if bounds is not None:
             lo, hi = bounds
