@@ -382,13 +382,13 @@ def rank_articles(articles: Sequence[Article], model: ThemeModel, *, n: int,
         strategy, (_ranks(uncertainty) + _ranks(likeness)) / 2.0)
     ranks = ((_column_ranks(s.closeness), _column_ranks(s.likeness))
              if strategy == "combined" else None)
+    assigned = model.decide(s.proba[picks])  # one call for the picks, row k for picks[k]
     out = []
-    for i in picks:
+    for k, i in enumerate(picks):
         article = articles[i]
         why, theme = _why(strategy, i, s, model, ranks)
         p = s.proba[i]
-        assigned = model.decide(p[None, :])[0]
-        labels = [model.labels[j] for j in np.argsort(-p, kind="stable") if assigned[j]]
+        labels = [model.labels[j] for j in np.argsort(-p, kind="stable") if assigned[k, j]]
         out.append(Suggestion(id=article.key, title=article.title, source=article.source,
                               article=article.index, why=why, theme=theme,
                               value=float(value[i]), labels=labels,
