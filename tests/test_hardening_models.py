@@ -313,6 +313,14 @@ def test_stored_examples_are_checked(tiny_model: Path, tmp_path: Path) -> None:
     rehash(root, "examples.npz")
     with pytest.raises(ModelError, match=r"examples\.npz: shape"):
         load_examples(root)
+    root = copy_model(tiny_model, tmp_path / "folds")
+    assert ex.folds is not None
+    buf = io.BytesIO()
+    np.save(buf, np.where(np.arange(len(ex.ids)) == 3, -1, ex.folds).astype(np.int32))
+    _replace_member(root / "examples.npz", "fold", buf.getvalue())
+    rehash(root, "examples.npz")
+    with pytest.raises(ModelError, match=r"examples\.npz: fold.*>= 0"):
+        load_examples(root)
 
 
 def test_symlink_out_of_the_model_folder_is_refused(tiny_model: Path, tmp_path: Path) -> None:

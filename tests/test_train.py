@@ -18,7 +18,7 @@ from classifier.model.theme_model import ThemeModel
 from classifier.training.datasets import read_examples
 from classifier.training.evaluation import evaluate
 from classifier.training.trainer import TrainSettings, calibrated, train
-from tests.classifier_fixtures import make_rows, write_jsonl
+from tests.classifier_fixtures import copy_model, make_rows, rehash, write_jsonl
 
 runner = CliRunner()
 
@@ -260,6 +260,53 @@ def test_desk_weight_is_stored_with_the_examples(tiny_model: Path, tmp_path: Pat
     stored2 = load_examples(tmp_path / "m2")
     assert stored2.weights is not None
     assert stored2.weights.tolist()[n_base:] == [3.0, 3.0, 3.0, 2.0]
+
+
+def _desk_rows(seed: int) -> list[dict[str, object]]:
+    return [dict(r, id=f"desk-{seed}-{i}")
+            for i, r in enumerate(make_rows(seed=seed, per_theme=1, negatives=4))]
+
+
+def test_base_retrain_keeps_the_base_folds_and_ignores_line_order(tiny_model: Path,
+                                                                  tmp_path: Path) -> None:
+    # The base's examples stay in the folds the base was trained with; the corrections are
+    # folded among themselves in id order: the same corrections in another order give the
+    # same model, and adding them does not reshuffle the CV every threshold is tuned on.
+    base = load_examples(tiny_model)
+    n = len(base.ids)
+    assert base.folds is not None and sorted(set(base.folds.tolist())) == [0, 1, 2]
+    rows = _desk_rows(5)
+    train([write_jsonl(tmp_path / "a.jsonl", rows)], out_dir=tmp_path / "m1",
+          base=tiny_model, settings=TrainSettings(cv=3))
+    train([write_jsonl(tmp_path / "b.jsonl", rows[::-1])], out_dir=tmp_path / "m2",
+          base=tiny_model, settings=TrainSettings(cv=3))
+    stored = load_examples(tmp_path / "m1")
+    assert stored.folds is not None and stored.folds[:n].tolist() == base.folds.tolist()
+    assert stored.ids[n:] == sorted(str(r["id"]) for r in rows)
+    for name in ("arrays.safetensors", "words.txt", "examples.npz", "examples.json"):
+        assert (tmp_path / "m1" / name).read_bytes() == (tmp_path / "m2" / name).read_bytes()
+
+
+def test_a_base_saved_without_folds_gets_them_back_from_its_examples(
+        tiny_model: Path, tmp_path: Path) -> None:
+    # Models saved before folds were stored (the shipped default among them): the base's
+    # examples are folded as the base's own training folded them, whatever is added.
+    root = copy_model(tiny_model, tmp_path / "old")
+    with np.load(root / "examples.npz") as z:
+        arrays = {k: z[k] for k in z.files if k != "fold"}
+    np.savez_compressed(root / "examples.npz", **arrays)
+    rehash(root, "examples.npz")
+    assert load_examples(root).folds is None
+    folds = []
+    for seed in (5, 6):
+        out = tmp_path / f"m{seed}"
+        train([write_jsonl(tmp_path / f"d{seed}.jsonl", _desk_rows(seed))], out_dir=out,
+              base=root, settings=TrainSettings(cv=3))
+        stored = load_examples(out)
+        assert stored.folds is not None
+        folds.append(stored.folds[:len(stored.ids) - len(_desk_rows(seed))].tolist())
+    base = load_examples(tiny_model)
+    assert base.folds is not None and folds[0] == folds[1] == base.folds.tolist()
 
 
 def test_new_theme_is_not_penalized_by_base_examples(tiny_model: Path, tmp_path: Path) -> None:

@@ -133,6 +133,10 @@ class StoredExamples:
     # How the texts were counted (title weight, n-gram lengths, how much text was read): the
     # texts are not stored, so a retrain cannot count them again any other way.
     features: FeatureSettings | None = None
+    # The cross-validation fold each example was in (None: trained without cross-validation,
+    # or saved before folds were stored). A ``--base`` retrain keeps them, so that adding a
+    # few corrections does not reshuffle the folds every theme's threshold is tuned on.
+    folds: np.ndarray | None = None  # (n,) int
 
 
 # -- finding a model ---------------------------------------------------------------------------
@@ -496,6 +500,7 @@ _ARRAYS: dict[str, dict[str, _Spec]] = {
         "title_hits": _Spec(("rows", "terms"), "f", finite=True),
         "weight": _Spec(("rows",), "f", required=False, finite=True),
         "judged": _Spec(("rows", "labels"), "bui", required=False),
+        "fold": _Spec(("rows",), "iu", required=False),
     },
 }
 _COMBINER_SIZES = (5, 9)  # [a, c0, c1, c2, b] (+ [d0, d1, d2, e] with a term prior)
@@ -825,6 +830,8 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
     _need(not z["indices"].size or (int(z["indices"].min()) >= 0
                                     and int(z["indices"].max()) < sizes["features"]),
           f"{where}: indices", f"expected columns below {sizes['features']}", "out of range")
+    _need("fold" not in z or not z["fold"].size or int(z["fold"].min()) >= 0,
+          f"{where}: fold", "expected fold numbers >= 0", "negative")
     import scipy.sparse as sp  # only ``train --base`` and ``suggest`` read examples
 
     try:
@@ -836,6 +843,7 @@ def load_examples(path_or_name: str | Path) -> StoredExamples:
                               char_vocab=char_vocab, terms=terms,
                               weights=z["weight"].astype(np.float64) if "weight" in z else None,
                               judged=z["judged"].astype(bool) if "judged" in z else None,
+                              folds=z["fold"].astype(np.int64) if "fold" in z else None,
                               model_labels=[lab["id"] for lab in meta["labels"]],
                               features=FeatureSettings.from_dict(meta["features"]))
     except (KeyError, TypeError, ValueError) as exc:
@@ -1046,12 +1054,15 @@ def _model_extras(model: ThemeModel) -> dict[str, Any]:
 
 
 def _example_extras(examples: StoredExamples) -> dict[str, Any]:
-    """The optional per-example arrays (weights, judged labels) that the examples carry."""
+    """The optional per-example arrays (weights, judged labels, folds) that the examples
+    carry."""
     out: dict[str, Any] = {}
     if examples.weights is not None:
         out["weight"] = np.asarray(examples.weights, dtype=np.float32)
     if examples.judged is not None:
         out["judged"] = np.asarray(examples.judged, dtype=np.uint8)
+    if examples.folds is not None:
+        out["fold"] = np.asarray(examples.folds, dtype=np.int32)
     return out
 
 

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,7 @@ class _Data:
     data_sha: str
     weights: np.ndarray  # (n,) training weight of each example
     judged: np.ndarray  # (n, n_labels) bool: the label was judged for the example
+    folds: np.ndarray | None  # (n,) cross-validation fold of each example (None: cv < 2)
 
 
 def _read_all(paths: Sequence[str | Path], skip_bad: bool) -> tuple[list[Example], str, int]:
@@ -249,6 +251,10 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     """Read the data (and the base's examples) and lay it all out in feature form."""
     examples, data_sha, skipped = _read_all(paths, skip_bad)
     stored = load_examples(base) if base is not None else None
+    if stored is not None:
+        # A desk's corrections in id order: the same corrections saved in another order give
+        # the same model (vocabulary, fitting order and folds).
+        examples.sort(key=attrgetter("id"))
     new_ids = {ex.id for ex in examples}
     keep = [i for i, rid in enumerate(stored.ids) if rid not in new_ids] if stored else []
     base_labels = [stored.labels[i] for i in keep] if stored else []
@@ -282,10 +288,12 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
     example_labels = [*base_labels, *[list(ex.labels) for ex in examples]]
     ids = [*([stored.ids[i] for i in keep] if stored else []), *[ex.id for ex in examples]]
     weights, judged = _weights_and_judged(stored, keep, labels, len(examples), settings)
+    y = _label_matrix(example_labels, labels)
     return _Data(labels, use_lex, terms, groups, context, space, counts, pseudo_counts,
-                 pseudo_y, _label_matrix(example_labels, labels), _lexfeat(body, head, groups),
+                 pseudo_y, y, _lexfeat(body, head, groups),
                  context_gate(body, context, settings.context_min), body, head, ids,
-                 example_labels, examples, len(keep), skipped, data_sha, weights, judged)
+                 example_labels, examples, len(keep), skipped, data_sha, weights, judged,
+                 _folds(y, len(keep), stored, keep, settings))
 
 
 # Settings that decide a stored example's counts (the others act on counts at fitting time).
@@ -328,6 +336,28 @@ def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: 
         for j, lab in enumerate(labels):
             judged[:n_base, j] = mask[:, col[lab]] if lab in col else False
     return weights, judged
+
+
+def _folds(y: np.ndarray, n_base: int, stored: StoredExamples | None, keep: list[int],
+           settings: TrainSettings) -> np.ndarray | None:
+    """Cross-validation fold of each example, base examples first (None when ``cv < 2``).
+
+    Without a base: ``make_folds`` over the data as read. With one, the base's examples keep
+    the folds they were in when the base was trained (recomputed from the base's examples
+    alone for a model saved before folds were stored) and the new examples, taken in id order,
+    are folded among themselves. Otherwise 40 corrections beside 1,300 base examples would
+    reshuffle every fold, and with them the out-of-fold scores every theme's threshold and
+    combiner are tuned on: the same corrections in another line order moved the retrained
+    model by up to 0.03 micro-F1 on held-out union reports (docs/REVIEW.md).
+    """
+    cv = settings.cv
+    if cv < 2:
+        return None
+    if stored is None:
+        return make_folds(y, cv, settings.seed)
+    base = (stored.folds[keep] % cv if stored.folds is not None
+            else make_folds(y[:n_base], cv, settings.seed))
+    return np.r_[base, make_folds(y[n_base:], cv, settings.seed)].astype(np.int64)
 
 
 def _fit(data: _Data, rows: np.ndarray | slice, settings: TrainSettings,
@@ -400,12 +430,13 @@ def calibrate_model(model: ThemeModel) -> ThemeModel:
                       meta=meta, prior_mask=model.prior_mask, theme_combiner=rows)
 
 
-def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray,
+def _cross_validate(data: _Data, folds: np.ndarray, settings: TrainSettings,
+                    prior_mask: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, dict[str, Any]]:
     """(shared combiner, per-theme combiner or None, thresholds, CV metrics) from
-    out-of-fold margins; weighted by the examples' weights, on judged labels only."""
+    out-of-fold margins over ``folds``; weighted by the examples' weights, on judged labels
+    only."""
     y, cv, w, judged = data.y, settings.cv, data.weights, data.judged
-    folds = make_folds(y, cv, settings.seed)
     margins = np.zeros(y.shape, dtype=np.float64)
     for k in range(cv):
         fs, coef, icpt = _fit(data, folds != k, settings)
@@ -499,8 +530,9 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     cv_metrics: dict[str, Any] = {}
     per_theme: np.ndarray | None = None
     tuned = thresholds
-    if settings.cv >= 2:
-        combiner, per_theme, tuned, cv_metrics = _cross_validate(data, settings, prior_mask)
+    if data.folds is not None:  # cv >= 2
+        combiner, per_theme, tuned, cv_metrics = _cross_validate(data, data.folds, settings,
+                                                                 prior_mask)
         thresholds = tuned
         if settings.calibrate:
             per_theme, thresholds = calibrated(combiner, per_theme, tuned)
@@ -525,7 +557,8 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     save_model(model, out_dir, StoredExamples(data.ids, data.example_labels, data.counts,
                                               data.body, data.head, fs.word_vocab,
                                               fs.char_vocab, data.terms, weights=data.weights,
-                                              judged=data.judged), replace=force)
+                                              judged=data.judged, folds=data.folds),
+               replace=force)
     result: dict[str, Any] = {"out": str(out_dir), "training": summary, "cv": cv_metrics}
     if base is not None and data.examples:
         result["base_comparison"] = compare_with_base(base, out_dir, data.examples)
