@@ -1,7 +1,7 @@
 """What to label next: ``suggest`` strategies against random picks, by simulation.
 
     nice -n 10 python bench/bench_suggest.py [--shared ../shared] [--base pd|DIR] [--n 40]
-        [--runs combined,random:0,random:1,random:2,uncertainty,diverse,rare]
+        [--runs missed,combined,random:0,random:1,random:2,uncertainty,diverse,rare]
         [--direction ab,ba] [--items LABELLED.jsonl] [--results /tmp/bench_suggest.json]
 
 Data: ``corpus/union_press/articles.jsonl`` with ``corpus/labels/union_press.jsonl`` (617
@@ -20,6 +20,12 @@ types retrains: ``classifier train PICKS.jsonl --base BASE --out NEW`` (its own 
 child process). The new model is scored on the other half. ``random:SEED`` is random choice;
 the table's random figure is the mean of the seeds. Results are kept in ``--results`` (a rerun
 skips what is done: each training takes minutes on 2 cores).
+
+Two references no user can run, since they read the pool's true labels: ``oracle-errors``
+picks the items on which the base model makes the most mistakes (themes wrongly assigned
+plus themes missed), ``oracle-missed`` those with the most themes missed (then the most
+wrongly assigned); ties in a seeded order. They bound what choosing among these items can
+give with this retraining.
 """
 
 from __future__ import annotations
@@ -127,6 +133,26 @@ def pd_base(shared: Path, out: Path) -> Path:
     return out
 
 
+def oracle_picks(pool: list[Any], labels: dict[str, list[str]], model: Any, kind: str,
+                 n: int, seed: int) -> list[Any]:
+    """The ``n`` items of ``pool`` the base model gets most wrong by their true labels:
+    ``kind`` "errors" (wrongly assigned + missed) or "missed" (missed first)."""
+    import numpy as np
+
+    proba, _ = model.predict_proba_many([(a.title, a.text) for a in pool])
+    assigned = model.decide(proba) > 0
+    truth = np.array([[lab in labels[a.key] for lab in model.labels] for a in pool], dtype=bool)
+    wrong = (assigned & ~truth).sum(axis=1)
+    missed = (~assigned & truth).sum(axis=1)
+    order = list(range(len(pool)))
+    random.Random(seed).shuffle(order)
+    if kind == "errors":
+        order.sort(key=lambda i: -(wrong[i] + missed[i]))
+    else:
+        order.sort(key=lambda i: (-missed[i], -wrong[i]))
+    return [pool[i] for i in order[:n]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
@@ -135,7 +161,7 @@ def main() -> None:
                     help="a labelled JSONL file ({id, title, text, labels}) to simulate on "
                          "instead of union_press (e.g. union news gathered for evaluation)")
     ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--runs", default="combined,random:0,random:1,random:2,uncertainty,"
+    ap.add_argument("--runs", default="missed,combined,random:0,random:1,random:2,uncertainty,"
                     "diverse,rare")
     ap.add_argument("--direction", default="ab")
     ap.add_argument("--results", type=Path, default=Path("/tmp/bench_suggest.json"))
@@ -167,14 +193,18 @@ def main() -> None:
             if key in done:
                 continue
             t0 = time.perf_counter()
-            picks = rank_articles(pool, model, n=args.n, strategy=strategy, seed=seed,
-                                  model_dir=str(base))
+            if strategy.startswith("oracle-"):
+                items = oracle_picks(pool, labels, model, strategy.split("-", 1)[1], args.n,
+                                     seed)
+            else:
+                picks = rank_articles(pool, model, n=args.n, strategy=strategy, seed=seed,
+                                      model_dir=str(base))
+                chosen = {p.id for p in picks}
+                items = [x for x in pool if x.key in chosen]
             pick_seconds = time.perf_counter() - t0
-            chosen = {p.id for p in picks}
-            items = [x for x in pool if x.key in chosen]
             result = retrain_score(items, labels, base, test)
             result["suggest_seconds"] = round(pick_seconds, 2)
-            result["picks"] = [p.id for p in picks]
+            result["picks"] = [x.key for x in items]
             done[key] = result
             print(key, json.dumps(result), file=sys.stderr, flush=True)
             args.results.write_text(json.dumps(done, indent=1), "utf-8")
