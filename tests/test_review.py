@@ -246,6 +246,8 @@ def test_retrain_endpoint_runs_train_base_and_reports_f1(live: LiveServer) -> No
             time.sleep(0.5)
     assert state["state"] == "done", state
     assert state["n_corrections"] == 6 and isinstance(state["cv_all_micro_f1"], float)
+    # The corrections' own out-of-fold F1, from train's cross-validation.
+    assert isinstance(state["cv_corrections_micro_f1"], float)
     assert "--base" in state["command"]
     assert load_model(state["model"]).meta["training"]["n_new"] == 6
 

@@ -312,8 +312,8 @@ def summarize_training(result: dict[str, Any]) -> dict[str, Any]:
     comparison = result.get("base_comparison") or {}
     new_data = comparison.get("new_data") or {}
     training = result.get("training") or {}
-    # Out-of-fold metrics of the new examples alone, when the trainer reports them
-    # (``cv["new_examples"]``: requested from training/trainer.py, see docs/REVIEW.md).
+    # Out-of-fold metrics of the new examples alone (``cv["new_examples"]``; a model trained
+    # without cross-validation, or by an older package, has none).
     held_out = cv.get("new_examples") if isinstance(cv.get("new_examples"), dict) else None
     return {
         "model": result.get("out"),
