@@ -1,7 +1,7 @@
 """What to label next: ``suggest`` strategies against random picks, by simulation.
 
     nice -n 10 python bench/bench_suggest.py [--shared ../shared] [--base pd|DIR] [--n 40]
-        [--runs missed,combined,random:0,random:1,random:2,uncertainty,diverse,rare]
+        [--runs combined,random:0,random:1,random:2,uncertainty,diverse,rare]
         [--direction ab,ba] [--items LABELLED.jsonl] [--results /tmp/bench_suggest.json]
 
 Data: ``corpus/union_press/articles.jsonl`` with ``corpus/labels/union_press.jsonl`` (617
@@ -161,7 +161,7 @@ def main() -> None:
                     help="a labelled JSONL file ({id, title, text, labels}) to simulate on "
                          "instead of union_press (e.g. union news gathered for evaluation)")
     ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--runs", default="missed,combined,random:0,random:1,random:2,uncertainty,"
+    ap.add_argument("--runs", default="combined,random:0,random:1,random:2,uncertainty,"
                     "diverse,rare")
     ap.add_argument("--direction", default="ab")
     ap.add_argument("--results", type=Path, default=Path("/tmp/bench_suggest.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from classifier.errors import OptionError
 from classifier.model.store import load_examples, load_model
 from classifier.review.inputs import read_inputs
 from classifier.review.strategies import (
+    DEFAULT_STRATEGY,
     NEAR_DUPLICATE,
     STRATEGIES,
     Known,
@@ -64,6 +66,13 @@ def test_uncertainty_reads_the_thresholds_from_the_model(tiny_model: Path, pool:
     model.thresholds = np.full(len(model.labels), 0.5)
     ranked = rank_articles(articles, model, n=len(articles), strategy="uncertainty")
     assert next(p for p in ranked if p.id == articles[i].key).value < 0.99
+
+
+def test_the_commands_default_strategy_is_the_librarys() -> None:
+    from classifier.cli.review import review, suggest
+
+    for command in (suggest, review):
+        assert inspect.signature(command).parameters["strategy"].default == DEFAULT_STRATEGY
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
