@@ -348,7 +348,7 @@ def _folds(y: np.ndarray, n_base: int, stored: StoredExamples | None, keep: list
     are folded among themselves. Otherwise 40 corrections beside 1,300 base examples would
     reshuffle every fold, and with them the out-of-fold scores every theme's threshold and
     combiner are tuned on: the same corrections in another line order moved the retrained
-    model by up to 0.03 micro-F1 on held-out union reports (docs/REVIEW.md).
+    model by up to 0.03 micro-F1 on held-out union news (docs/CLASSIFIER.md).
     """
     cv = settings.cv
     if cv < 2:
