@@ -24,8 +24,9 @@ skips what is done: each training takes minutes on 2 cores).
 Two references no user can run, since they read the pool's true labels: ``oracle-errors``
 picks the items on which the base model makes the most mistakes (themes wrongly assigned
 plus themes missed), ``oracle-missed`` those with the most themes missed (then the most
-wrongly assigned); ties in a seeded order. They bound what choosing among these items can
-give with this retraining.
+wrongly assigned); ties in a seeded order. They test whether correcting the base's own
+mistakes is what teaches a retrained model most (docs/REVIEW.md round 4: on union reports it
+is not; the strategies do as well or better).
 """
 
 from __future__ import annotations
