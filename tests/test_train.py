@@ -299,12 +299,12 @@ def test_a_base_saved_without_folds_gets_them_back_from_its_examples(
     assert load_examples(root).folds is None
     folds = []
     for seed in (5, 6):
-        out = tmp_path / f"m{seed}"
-        train([write_jsonl(tmp_path / f"d{seed}.jsonl", _desk_rows(seed))], out_dir=out,
-              base=root, settings=TrainSettings(cv=3))
+        out, rows = tmp_path / f"m{seed}", _desk_rows(seed)
+        train([write_jsonl(tmp_path / f"d{seed}.jsonl", rows)], out_dir=out, base=root,
+              settings=TrainSettings(cv=3))
         stored = load_examples(out)
         assert stored.folds is not None
-        folds.append(stored.folds[:len(stored.ids) - len(_desk_rows(seed))].tolist())
+        folds.append(stored.folds[:len(stored.ids) - len(rows)].tolist())
     base = load_examples(tiny_model)
     assert base.folds is not None and folds[0] == folds[1] == base.folds.tolist()
 

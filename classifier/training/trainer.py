@@ -293,7 +293,7 @@ def _prepare(paths: Sequence[str | Path], settings: TrainSettings, taxonomy: str
                  pseudo_y, y, _lexfeat(body, head, groups),
                  context_gate(body, context, settings.context_min), body, head, ids,
                  example_labels, examples, len(keep), skipped, data_sha, weights, judged,
-                 _folds(y, len(keep), stored, keep, settings))
+                 _folds(y, stored, keep, settings))
 
 
 # Settings that decide a stored example's counts (the others act on counts at fitting time).
@@ -338,7 +338,7 @@ def _weights_and_judged(stored: StoredExamples | None, keep: list[int], labels: 
     return weights, judged
 
 
-def _folds(y: np.ndarray, n_base: int, stored: StoredExamples | None, keep: list[int],
+def _folds(y: np.ndarray, stored: StoredExamples | None, keep: list[int],
            settings: TrainSettings) -> np.ndarray | None:
     """Cross-validation fold of each example, base examples first (None when ``cv < 2``).
 
@@ -355,6 +355,7 @@ def _folds(y: np.ndarray, n_base: int, stored: StoredExamples | None, keep: list
         return None
     if stored is None:
         return make_folds(y, cv, settings.seed)
+    n_base = len(keep)  # the kept base examples come first
     base = (stored.folds[keep] % cv if stored.folds is not None
             else make_folds(y[:n_base], cv, settings.seed))
     return np.r_[base, make_folds(y[n_base:], cv, settings.seed)].astype(np.int64)
