@@ -22,7 +22,7 @@ _PLAIN_FURNITURE = re.compile(
     r"^\d{4}年\d{1,2}月\d{1,2}日\s*(星期.)?\s*第?\d+版"
 )
 
-ENDINGS = st.sampled_from([*"。！？!?；;…”’」』）)，、：（“‘《中国aZ9 .\n-■", "\n\n"])
+ENDINGS = st.sampled_from([*"。！？!?；;…”’」』）)，、：（“‘《中国aZ9 .\n-■—", "\n\n", "——"])
 WORDS = st.sampled_from(
     ["责任编辑：", "编辑:", "浏览量：", "阅读量 12", "E-mail:", "上一篇", "[详细]", "2023年5月1日 ",
      "星期一", "第3版", "工人日报", "摘要", "导读：", "相关新闻", "版权所有", "转载", "亚洲",
@@ -34,6 +34,8 @@ LINES = st.lists(WORDS, max_size=6).map("".join)
 
 
 def _plain_is_fragment(text: str) -> bool:
+    if re.match(r"[—―]", text):  # a subtitle line (——…)
+        return False
     if bool(_PLAIN_TERMINAL.search(text)) or not _PLAIN_FRAGMENT_END.search(text):
         return False
     return len(text) >= 40 or (len(text) >= 12 and bool(re.search(r"[，。、；]", text)))
@@ -42,7 +44,8 @@ def _plain_is_fragment(text: str) -> bool:
 @settings(max_examples=1000, deadline=None)
 @given(st.text(max_size=8), st.lists(ENDINGS, max_size=6).map("".join))
 def test_sentence_end_checks_match_the_regexes(head: str, tail: str) -> None:
-    for text in (head + tail, ("职工" * 10) + tail, "会议要求，全市" + tail):
+    for text in (head + tail, ("职工" * 10) + tail, "会议要求，全市" + tail,
+                 "——" + ("职工" * 10) + tail):
         assert is_terminal(text) == bool(_PLAIN_TERMINAL.search(text))
         assert is_fragment(text) == _plain_is_fragment(text)
 

@@ -140,6 +140,15 @@ def test_byline_names_are_never_keywords() -> None:
     assert "张晓明" in keywords("张晓明 张晓明 张晓明。劳模表彰大会。", k=5)
 
 
+def test_given_names_are_not_keywords_and_k_words_are_still_given() -> None:
+    """志强 is only the given name of 李志强 here (issue 11: no fragments); the next words by
+    score take its place."""
+    text = "“李志强班”职工回信。李志强班 李志强班 李志强班。劳模精神代代相传，职工学习劳模精神。"
+    top = keywords(text, k=3)
+    assert "志强" not in top and len(top) == 3 and "劳模精神" in top
+    assert "志强" in keywords("志强而行 志强而行 志强而行。劳模精神。", k=3)
+
+
 def test_counters_and_generic_words_give_way_to_topics() -> None:
     text = "第九届全市职工技能大赛举行，九届十次全委会围绕职工技能大赛作出部署，余份奖状颁发。"
     top = keywords(text, k=5)

@@ -152,3 +152,9 @@ def test_evidence_is_readable_words_not_fragments_or_bylines() -> None:
     assert terms, record
     assert "递员" not in terms and "张晓明" not in terms
     assert all(len(term) >= 2 for term in terms)
+    # 志强 (of 李志强) weighs most for model_workers_craftsmen here, and is a piece of a name.
+    text = ("9月1日，习近平总书记给中国航发黎明发动机装配厂“李志强班”职工回信，勉励他们弘扬"
+            "劳模精神、工匠精神。“李志强班”以全国劳动模范李志强的名字命名。")
+    (record,) = analyze(articles_from_text(text), model)
+    terms = [term for pairs in record.evidence.values() for term, _ in pairs]
+    assert "工匠精神" in terms and "志强" not in terms and "志强" not in record.keywords

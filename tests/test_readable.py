@@ -11,6 +11,7 @@ from classifier.summary.readable import (
     byline_names,
     is_counter,
     is_dictionary_word,
+    is_given_name,
     is_readable_term,
     occurs_as_word,
     readable_in,
@@ -71,6 +72,32 @@ def test_pieces_of_longer_words_are_not_readable_in_the_article() -> None:
     # The caller may know: a word the segmenter cut here stands alone, a zero count does not.
     assert readable_in("联会", "", text, standalone=True)
     assert not readable_in("工会", "", "工会开会", standalone=False)
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "given"),
+    [
+        ("志强", "中国航发黎明发动机装配厂“李志强班”职工，“李志强班”以李志强命名", True),
+        ("清明", "授予邓清明、张陆“英雄航天员”称号", True),
+        ("利民", "平台经理黄利民和工友们正等待完钻", True),
+        # Once on its own, it is a word of the article.
+        ("志强", "“李志强班”职工表示，要志强而行", False),
+        # After a surname that is also a common word (和, 高): a word.
+        ("算法", "平台劳动规则和算法协商指引", False),
+        ("通胀", "多国民众抗议高通胀", False),
+        ("下游", "黄河山西段下游出现凌汛", False),
+        ("职工", "全省5万职工参加", False),  # 万 is a surname, but here a number's unit
+        # Not cut off alone: 工会 follows 总 inside 总工会.
+        ("工会", "市总工会召开会议", False),
+        ("工会", "没有这个词", False),
+        ("工匠精神", "李工匠精神", False),  # only two-character terms
+    ],
+)
+def test_given_names(term: str, text: str, given: bool) -> None:
+    assert is_given_name(term, "", text) is given
+    if given:
+        assert not readable_in(term, "", text) and not readable_in(term, "", text, standalone=True)
+    assert is_given_name(term, text, "") is given  # the title counts as much as the text
 
 
 def test_byline_names_are_not_readable_in_the_article() -> None:

@@ -17,6 +17,7 @@ from classifier.summary.extract import (
     strip_byline,
     summarize,
 )
+from classifier.text.jsonl import article_from_record
 from classifier.text.sentences import split_sentences
 
 BODY = (
@@ -325,6 +326,16 @@ def test_textrank_memory_is_bounded() -> None:
         # A run-in enumerated heading loses its heading, not its sentence.
         ("基金会于2005年发起成立。\n一、奖项设置 2020年基金会设置3个奖项。",
          ("基金会于2005年发起成立。", "2020年基金会设置3个奖项。")),
+        # A subtitle under the headline, longer than a subhead (People's Daily 2023).
+        ("——习近平总书记在新疆发表的重要讲话鼓舞广大干部群众同心筑梦新征程\n"
+         "8月26日，习近平总书记发表的重要讲话引起强烈反响。",
+         ("8月26日，习近平总书记发表的重要讲话引起强烈反响。",)),
+        # Heading verbs the tagger reads as something else (筑牢: an adjective, 做靓: a
+        # morpheme) still open a run-in heading.
+        ("去年以来，县总工会推动宣传工作走新更走心。\n筑牢职工思想引领高地。组建六支宣讲队伍。\n"
+         "做靓工会新闻宣传品牌。先后上稿1300余条。",
+         ("去年以来，县总工会推动宣传工作走新更走心。", "组建六支宣讲队伍。",
+          "先后上稿1300余条。")),
         # An editor's note keeps its text, not its label.
         ("编者按：又是新年。新年伊始，各地职工坚守岗位。",
          ("又是新年。", "新年伊始，各地职工坚守岗位。")),
@@ -332,6 +343,19 @@ def test_textrank_memory_is_bounded() -> None:
 )
 def test_layout_pieces_stay_out_of_the_lead(text: str, expected: tuple[str, ...]) -> None:
     assert summarize(text).sentences == expected
+
+
+def test_a_subtitle_is_not_glued_to_the_lead_as_a_page_break_piece() -> None:
+    # The subtitle is long and ends without a stop, like a paragraph cut by a page break;
+    # cleaning used to join it to the first paragraph, and the lead then opened with it.
+    title = "让中国的飞机用上更加强劲的“中国心”"
+    text = (title + "\n——习近平总书记给中国航发黎明发动机装配厂“李志强班”职工的回信激励广大"
+            "航空科技工作者矢志创新、勇攀高峰\n"
+            "\u3000\u3000“航空发动机是国之重器。”9月1日，习近平总书记给“李志强班”职工回信。")
+    article = article_from_record({"id": "a", "title": title, "text": text}, source="x", line=1)
+    assert "勇攀高峰\n“航空" in article.text  # the subtitle keeps its own line
+    assert summarize(article.text).sentences == (
+        "“航空发动机是国之重器。”", "9月1日，习近平总书记给“李志强班”职工回信。")
 
 
 def test_points_that_say_something_stay() -> None:

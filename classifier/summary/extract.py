@@ -8,13 +8,15 @@ alone is over the character budget: then it is cut at the last clause mark (，�
 or hard at the budget when there is none, and ends with ``…`` (``Summary.truncated``).
 
 Headings, subheads and photo captions are never summary sentences (issue 11): a short line
-with no end mark (``“拉网式”吸纳入会``), a short verb-first heading that opens a paragraph or
-is one (``实施组织引领工程。``), an enumerated heading (``一、…``, ``（二）…``; one glued to its
-paragraph's first sentence by a space is cut off it), a point's name in a list (``一是做好思想
-引领。``), a caption (``图为参赛选手…``, ``上图：…``) or a credit (``张三 摄``, ``版式设计：…``);
-an editor's note keeps its text without its ``编者按：`` label. A summary never ends on a
-clause mark (a ``；`` ends a sentence for the splitter): it stops at its last sentence that
-ends on a full stop, else marks the cut with ``…``.
+with no end mark (``“拉网式”吸纳入会``), a subtitle line that opens with a dash and has no full
+stop (``——习近平总书记的回信激励…``, up to ``SUBTITLE_CHARS``), a short verb-first heading that
+opens a paragraph or is one (``实施组织引领工程。``, ``筑牢职工思想引领高地。``), an
+enumerated heading (``一、…``, ``（二）…``; one glued to its paragraph's first sentence by a
+space is cut off it), a point's name in a list (``一是做好思想引领。``), a caption
+(``图为参赛选手…``, ``上图：…``) or a credit (``张三 摄``, ``版式设计：…``); an editor's note
+keeps its text without its ``编者按：`` label. A summary never ends on a clause mark (a ``；``
+ends a sentence for the splitter): it stops at its last sentence that ends on a full stop,
+else marks the cut with ``…``.
 
 ``method="textrank"`` ranks sentences by biased PageRank over a cosine graph of char-bigram
 TF-IDF vectors (position prior as the teleport vector), picks them by MMR and prints them in
@@ -118,6 +120,8 @@ LEAD_WINDOW_MARGIN = 256
 # heading sentence (实施组织引领工程。) up to HEADING_CHARS with no clause mark inside.
 SUBHEAD_CHARS = 30
 HEADING_CHARS = 16
+# A subtitle (a paragraph of its own that opens with a dash and has no full stop) up to this.
+SUBTITLE_CHARS = 80
 _FULL_ENDS = frozenset("。！？!?…⋯｡")
 _CLOSING = "”’」』）)]】〕〗｝}\"'»› "
 _ENUMERATED = re.compile(
@@ -202,7 +206,13 @@ def _is_heading(sent: str, *, first: bool, whole: bool, opening: bool = False) -
     ``whole``: it is the whole paragraph; ``opening``: that paragraph opens the body, where a
     short verb-first sentence is the news itself (快递公司再现“暴力分拣”的丑闻。), not a
     heading."""
-    if not first or len(sent) > SUBHEAD_CHARS + 10:
+    if not first:
+        return False
+    if whole and sent[:1] in "—―" and not _ends_fully(sent) and len(sent) <= SUBTITLE_CHARS:
+        # ——习近平总书记在新疆发表的重要讲话鼓舞广大干部群众同心筑梦新征程: a subtitle under
+        # the headline, often longer than a subhead (People's Daily 2023, 33-48 characters).
+        return True
+    if len(sent) > SUBHEAD_CHARS + 10:
         return False
     if whole and len(sent) <= SUBHEAD_CHARS and not _ends_fully(sent) and not _ends_on_clause(
             sent):
@@ -223,9 +233,21 @@ def _is_point_name(sent: str) -> bool:
             and _starts_with_verb(sent[point.end():]))
 
 
+# Verbs of union-report headings that the segmenter's tagger reads as something else (筑牢 as
+# an adjective, 做靓 as a morpheme, 锚定 as a noun): found by tagging ~80 heading verbs at the
+# start of a heading (筑牢职工思想引领高地。做靓工会新闻宣传品牌。).
+_HEADING_VERBS = (
+    "筑牢", "做靓", "做优", "做细", "做深", "织密", "织牢", "唱响", "激活", "聚力", "用好", "压实",
+    "深化", "健全", "兜牢", "扮靓", "扛牢", "绘就", "跑出", "下好", "答好", "念好", "当好", "建好",
+    "守好", "走好", "架起", "架好", "搭好", "畅通", "立足", "紧盯", "锚定",
+)
+
+
 def _starts_with_verb(sent: str) -> bool:
     # Headings of union reports are verb-first slogans (实施…工程, 强化…, 聚焦…); a short
     # sentence that opens with a noun or pronoun (他笑了。会议由张三主持。) is text.
+    if sent.startswith(_HEADING_VERBS):
+        return True
     for word, flag in tokens._rjieba().tag(sent):
         if word.strip():
             return str(flag).startswith("v")

@@ -4,7 +4,8 @@ Words come from ``classifier.features.wordcounts`` (``tokens.words`` of normaliz
 word counts when a person can read it as a topic (``summary.readable.is_readable_term``,
 issue 11): at least two characters, not a stop word (the curated ``data/stopwords.txt``), not
 a number or counter (``2020``, ``2020年``, ``九届``, ``余份``), not a two-character non-word
-(``递员``); and not one of the article's byline names (``张三`` of ``（记者张三）``). Its
+(``递员``); and not one of the article's byline names (``张三`` of ``（记者张三）``) nor only a
+given name in it (``志强`` of 李志强). Its
 score is term frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when
 given and flat (pure term frequency) otherwise; a word that also occurs in the title counts
 ``TITLE_BOOST`` times as much, since the headline names the topic. Ties go to the word seen
@@ -23,7 +24,12 @@ import numpy as np
 from classifier.errors import OptionError
 from classifier.features.space import text_head
 from classifier.features.wordcounts import WordTable, count_words
-from classifier.summary.readable import byline_names, is_readable_term, stopwords
+from classifier.summary.readable import (
+    byline_names,
+    is_given_name,
+    is_readable_term,
+    stopwords,
+)
 from classifier.text.normalize import normalize_text
 
 __all__ = ["TITLE_BOOST", "KeywordScorer", "is_candidate", "keywords", "keywords_many",
@@ -231,9 +237,16 @@ def keywords_many(table: WordTable, articles: Sequence[tuple[str, str]], *, k: i
     if k == 0:  # no keywords asked for: nothing to rank
         return [[] for _ in articles]
     names = [byline_names(text) for _, text in articles]
-    return [[_as_written(w, title, text) for w in chosen]
-            for chosen, (title, text) in zip(scorer.top_many(table, k, names), articles,
-                                             strict=True)]
+    # Twice k, so that the given names among them (志强 of 李志强: ``is_given_name``, which
+    # only the article can tell) can be dropped and k words still be left: the first of the
+    # 2k are the top k, so nothing else changes.
+    chosen = scorer.top_many(table, 2 * k, names)
+    return [[_as_written(w, title, text) for w in _not_given_names(words, title, text)[:k]]
+            for words, (title, text) in zip(chosen, articles, strict=True)]
+
+
+def _not_given_names(words: list[str], title: str, text: str) -> list[str]:
+    return [w for w in words if not is_given_name(w, title, text)]
 
 
 def _as_written(word: str, *texts: str) -> str:

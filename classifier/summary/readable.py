@@ -12,7 +12,9 @@ by people, so both drop (issue 11, "Scores a user can read"):
 - **counters**: a numeral or 余/多/第/首 with a measure word (九届, 十次, 余份, 第三届,
   两名, 3家, 万余条) and bare numbers (2020, 3.5%, 12月);
 - **byline names**: the reporters an article names (``byline_names``: 张三 from
-  ``（记者张三）``, 本报记者 王伟, 通讯员 李明, ``张三 摄``).
+  ``（记者张三）``, 本报记者 王伟, 通讯员 李明, ``张三 摄``);
+- **given names**: a two-character word that in the article only follows a surname the
+  segmenter cut off (志强 of 李志强, 清明 of 邓清明): ``is_given_name``.
 
 ``is_readable_term`` judges a term alone and is cached per term; ``readable_in`` adds what
 only the article can tell, and ``byline_names`` reads the article's reporters once. They are
@@ -38,6 +40,7 @@ __all__ = [
     "byline_names",
     "is_counter",
     "is_dictionary_word",
+    "is_given_name",
     "is_readable_term",
     "occurs_as_word",
     "readable_in",
@@ -297,8 +300,9 @@ def occurs_as_word(term: str, text: str, *, limit: int = 4) -> bool:
 def readable_in(term: str, title: str, text: str, names: frozenset[str] = frozenset(),
                 standalone: bool | None = None) -> bool:
     """``is_readable_term`` in one article: also not one of its byline ``names``
-    (``byline_names(text)``) and standing on its own somewhere in it, not only inside longer
-    words (``递员`` in 快递员, ``联会`` in 工联会, ``形态`` in 新就业形态).
+    (``byline_names(text)``) nor only a given name there (``is_given_name``: 志强 of 李志强),
+    and standing on its own somewhere in it, not only inside longer words (``递员`` in 快递员,
+    ``联会`` in 工联会, ``形态`` in 新就业形态).
 
     ``standalone`` is that last fact when the caller knows it (a word the segmenter cut in
     this article stands alone; a vocabulary word whose count is zero does not); ``None``
@@ -306,6 +310,8 @@ def readable_in(term: str, title: str, text: str, names: frozenset[str] = frozen
     in neither is judged on its own.
     """
     if not is_readable_term(term) or term in names:
+        return False
+    if is_given_name(term, title, text):
         return False
     if standalone is not None:
         return standalone
@@ -318,6 +324,56 @@ def readable_in(term: str, title: str, text: str, names: frozenset[str] = frozen
             if occurs_as_word(term, part):
                 return True
     return not found
+
+
+# Surnames that are also among the commonest one-character words (和 "and", 高 "high", 党
+# "the Party", 于, 向, 时, 余, 全, 应, 常; 段 "section", 米 "metre"): after them a word is a word
+# (规则和算法, 抗议高通胀, 黄河山西段下游, 100米决赛), seldom a given name.
+_WORD_SURNAMES = frozenset("和高党于向时余全应常段米")
+_GIVEN_NAME_LOOKS = 8
+
+
+def is_given_name(term: str, *texts: str) -> bool:
+    """Whether the two-character ``term`` is only a person's given name in ``texts``: every
+    occurrence follows a common surname that the segmenter cut off alone (李/志强 in
+    ``李志强班``, 邓/清明 in ``授予邓清明``), so that shown alone it is a piece of a name.
+
+    False when ``term`` is not two hanzi, is in none of ``texts``, or stands once without a
+    surname before it. Past the first ``_GIVEN_NAME_LOOKS`` occurrences the rest are not
+    looked at (a name that recurs that often is a name).
+    """
+    if len(term) != 2 or not _all_hanzi(term):
+        return False
+    seen = 0
+    for text in texts:
+        start = text.find(term)
+        while start >= 0:
+            if seen == _GIVEN_NAME_LOOKS:
+                return True
+            surname = text[start - 1 : start] if start else ""
+            if not surname or surname not in _SURNAMES or surname in _WORD_SURNAMES:
+                return False
+            if text[start - 2 : start - 1].isdigit():  # a unit after a number: 5万, 3方
+                return False
+            if not _cut_alone_before(text, start):
+                return False
+            seen += 1
+            start = text.find(term, start + 1)
+    return seen > 0
+
+
+def _cut_alone_before(text: str, start: int) -> bool:
+    """Whether the segmenter cuts ``text[start - 1]`` as a word of its own and starts a word
+    at ``start`` (李/志强, not 李志/强 nor 杨李/志强), reading a short window around them."""
+    lo = max(0, start - 6)
+    pos = lo
+    for token in cut(text[lo : start + 4]):
+        if pos == start - 1:
+            return len(token) == 1
+        if pos > start - 1:
+            return False
+        pos += len(token)
+    return False
 
 
 # Keywords and evidence both ask for the same article's names, a batch apart.

@@ -91,6 +91,7 @@ _STOPS = "。！？!?；;…"
 _CLOSERS = "”’」』）)"
 # A fragment's last character: a hanzi, an ASCII letter or digit, or one of these marks. A
 # membership test, not a regex: the class [\u3400-\u9fff] costs ~3 ms to compile (issue 14).
+_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
 _FRAGMENT_END_MARKS = frozenset(string.ascii_letters + string.digits + "，、：（“‘《")
 
 
@@ -159,7 +160,12 @@ def _is_trailing_byline(text: str) -> bool:
 
 
 def is_fragment(text: str) -> bool:
-    """A body paragraph cut mid-sentence (by a page break), not a headline."""
+    """A body paragraph cut mid-sentence (by a page break), not a headline nor a subtitle."""
+    if text[:1] in _DASHES:
+        # ——习近平总书记的回信激励… : a subtitle (or an attribution) under the headline, long
+        # and unfinished like a cut paragraph, but joining it glued it to the lead's first
+        # sentence (People's Daily 2023). A paragraph is not cut before a dash.
+        return False
     last = _before_end(text)[-1:]
     if not (last in _FRAGMENT_END_MARKS or "\u3400" <= last <= "\u9fff") or is_terminal(text):
         return False
