@@ -5,12 +5,11 @@ word counts when a person can read it as a topic (``summary.readable.is_readable
 issue 11): at least two characters, not a stop word (the curated ``data/stopwords.txt``), not
 a number or counter (``2020``, ``2020年``, ``九届``, ``余份``), not a two-character non-word
 (``递员``); and not one of the article's byline names (``张三`` of ``（记者张三）``) nor only a
-given name in it (``志强`` of 李志强). Its
-score is term frequency x IDF, where the IDF is the model's (``ThemeModel.word_idf``) when
-given and flat (pure term frequency) otherwise; a word that also occurs in the title counts
-``TITLE_BOOST`` times as much, since the headline names the topic. Ties go to the word seen
-first, so results are deterministic. ``keywords_many`` picks the keywords of a whole batch in
-array operations.
+given name in it (``志强`` of 李志强). Its score is term frequency x IDF, where the IDF is the
+model's (``ThemeModel.word_idf``) when given and flat (pure term frequency) otherwise; a word
+that also occurs in the title counts ``TITLE_BOOST`` times as much, since the headline names
+the topic. Ties go to the word seen first, so results are deterministic. ``keywords_many``
+picks the keywords of a whole batch in array operations.
 """
 
 from __future__ import annotations
