@@ -37,8 +37,9 @@ NEWS_FUNCTION_WORDS = frozenset(
 # Issue 11 ("evidence and keywords are for people"): words that showed up as keywords or as a
 # theme's evidence on the seed pages, 300 People's Daily 2020 articles and 300 union-press
 # items and say nothing about the topic, with their kin, each in 1-20% of articles there.
-# Reviewed by hand, in five groups (the last three words of the fourth and the fifth group
-# from 617 union-press items and 184 local union reports, in a later round):
+# Reviewed by hand, in six groups (the words of the fourth group from 联合 on and the fifth
+# and sixth groups from the keywords and evidence of 617 union-press items, 184 local union
+# reports and 3,000 People's Daily articles, in a later round):
 NEWS_GENERIC_WORDS = frozenset(
     # the scope of a report ("the whole city", "our province", "many places")
     "全国 全市 全省 全区 全县 全镇 全乡 全州 全盟 全旗 全村 全校 全厂 全院 本市 本省 本区 本县 "
@@ -49,9 +50,12 @@ NEWS_GENERIC_WORDS = frozenset(
     "图片 图为 图文 供图 摄影 制图 资料图片 版式设计 本版 "
     # frames of any report
     "一线 一行 主题 有限公司 方式 时间 包括 超过 带来 过程 希望 面对 特别 这是 显示 据介绍 "
-    "据统计 展现 积极争取 建筑面积 联合 关系 时说 "
+    "据统计 展现 积极争取 建筑面积 联合 关系 时说 我国 各国 该书 自我 越来越 始终 决不能 "
+    "不停 尽收 忘记 之路 在家 晚上 "
     # a broadcast's own furniture (CCTV evening news: 今晚播出, 综合频道)
-    "今晚 播出 频道".split()
+    "今晚 播出 频道 "
+    # units of measure standing alone (the number went with the segmenter: 300/平方米)
+    "平方米 平方公里 毫米 厘米 分钟 小时 公里 千米 公斤 千克".split()
 )
 
 
