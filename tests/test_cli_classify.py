@@ -51,6 +51,24 @@ def test_classify_table_format_names_themes_in_chinese() -> None:
     assert "劳模工匠" in result.stdout
 
 
+NEAR_MISS = "本报讯 近日，市总工会召开劳模座谈会，学习贯彻重要讲话精神。"
+
+
+def test_table_says_why_a_listed_theme_was_not_assigned() -> None:
+    """Issue 11: political_guidance scores 0.45 here and is listed, not assigned: its row says
+    it stayed below the decision point and which terms raised it."""
+    result = runner.invoke(app, ["classify", "--text", NEAR_MISS, "--format", "table"])
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.split("思想政治引领")[1].split("职工关爱")[0]  # that theme's row
+    assert "0.45" in rows and "below 0.50:" in rows and "重要讲话" in rows
+    assigned = result.stdout.split("劳模工匠", 2)[2].split("思想政治引领")[0]
+    assert "below" not in assigned
+    # JSON keeps evidence for the assigned themes only.
+    (record,) = json.loads(runner.invoke(app, ["classify", "--text", NEAR_MISS, "-f", "json"])
+                           .stdout)["articles"]
+    assert set(record["evidence"]) == set(record["labels"]) == {"model_workers_craftsmen"}
+
+
 def test_classify_usage_and_model_errors() -> None:
     assert runner.invoke(app, ["classify"]).exit_code == 2
     result = runner.invoke(app, ["classify", "--text", "工会", "--model", "no-such-model"])

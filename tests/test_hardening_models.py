@@ -413,6 +413,31 @@ def test_table_shows_the_id_of_an_unnamed_theme() -> None:
     assert "主题: desk_new" in out and out.count("desk_new") >= 2
 
 
+def test_table_names_the_point_a_runner_up_missed() -> None:
+    from rich.console import Console
+
+    from classifier.cli.render import render_records
+
+    record = {"source": "<text>", "id": "<text>#0", "article": 0, "title": "标题",
+              "labels": ["a"], "scores": {"a": 0.42, "b": 0.31, "c": 0.05},
+              "summary": "摘要", "keywords": [], "evidence": {"a": [["技能", 0.5]],
+                                                           "b": [["竞赛", 0.2]]}}
+    names = {lab: {"zh": lab, "en": ""} for lab in "abc"}
+
+    def table(**kw: object) -> list[str]:
+        console = Console(file=io.StringIO(), width=120, color_system=None)
+        render_records([record], names, console=console, **kw)  # type: ignore[arg-type]
+        return console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+
+    # An uncalibrated model's own points; a theme without evidence just says it.
+    rows = table(thresholds={"a": 0.4, "b": 0.35, "c": 0.5})
+    assert any(" b " in r and "below 0.35: 竞赛" in r for r in rows)
+    assert any(" c " in r and r.rstrip(" │").endswith("below 0.50") for r in rows)
+    # A single-label model assigns the best theme: the others are below its score.
+    rows = table(thresholds={"a": 0.4, "b": 0.35, "c": 0.5}, single_label=True)
+    assert any(" b " in r and "below 0.42: 竞赛" in r for r in rows)
+
+
 def test_models_list_survives_damaged_meta(tiny_model: Path, tmp_path: Path) -> None:
     from classifier.model.catalog import list_models
 

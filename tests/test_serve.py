@@ -117,6 +117,17 @@ def test_classify_summary_and_keyword_options(client: httpx.Client) -> None:
     assert all(terms == [] for terms in first["evidence"].values())
 
 
+def test_classify_can_explain_near_misses(client: httpx.Client) -> None:
+    body = {"text": page(), "explain_unassigned": 2}
+    (first, *_) = client.post("/classify", json=body).json()["articles"]
+    unassigned = set(first["evidence"]) - set(first["labels"])
+    assert set(first["labels"]) <= set(first["evidence"]) and len(unassigned) == 2
+    ranked = sorted(first["scores"], key=lambda lab: -first["scores"][lab])
+    assert unassigned == set([lab for lab in ranked if lab not in first["labels"]][:2])
+    r = client.post("/classify", json={"text": page(), "explain_unassigned": 51})
+    assert r.status_code == 422 and "explain_unassigned" in r.text
+
+
 def test_classify_texts_title_and_split(client: httpx.Client) -> None:
     texts = [page(1500), "", seed_text("003")[:1200]]
     got = client.post("/classify", json={"texts": texts}).json()["articles"]

@@ -79,23 +79,30 @@ def classify(
         warn("error: give one or more paths, - for stdin, or --text TEXT")
         raise typer.Exit(EXIT_USAGE)
     show_notes()
+    fmt = output or (ClassifyFormat.table if sys.stdout.isatty() else ClassifyFormat.json)
+    listed = max(top_terms, 3)  # themes the table lists
+    # The table says why a listed theme was not assigned: the terms that raised it too.
+    options = Options(top_terms=top_terms,
+                      explain_unassigned=listed if fmt is ClassifyFormat.table else 0)
     try:
         result = classify_inputs(paths or [], text=text, model=model, split=not no_split,
-                                 options=Options(top_terms=top_terms), max_bytes=max_bytes,
+                                 options=options, max_bytes=max_bytes,
                                  stdin_format=stdin_format)
     except ClassifierError as exc:
         fail(exc)
     records = [r.to_dict() for r in result.records]
     for failure in result.failures:
         warn(f"error: {failure.error}")
-    fmt = output or (ClassifyFormat.table if sys.stdout.isatty() else ClassifyFormat.json)
     if fmt is ClassifyFormat.table:
         from rich.console import Console
 
         from classifier.cli.render import render_records
 
         names = {n["id"]: n for n in result.model.label_names()}
-        render_records(records, names, console=Console(), top=max(top_terms, 3))
+        thresholds = {lab: float(t) for lab, t in zip(result.model.labels,
+                                                      result.model.thresholds, strict=True)}
+        render_records(records, names, console=Console(), top=listed, thresholds=thresholds,
+                       single_label=result.model.single_label)
     elif fmt is ClassifyFormat.json:
         errors = [f.to_dict() for f in result.failures]
         sys.stdout.write(json.dumps({"articles": records, "errors": errors},

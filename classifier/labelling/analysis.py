@@ -43,7 +43,7 @@ def analyze(
     items = [(a.title, a.text) for a in articles]
     # Article titles and texts are normalized already: skip the model's own pass.
     predictions = model.predict_many(items, top_terms=opts.top_terms, normalized=True,
-                                     words=table)
+                                     words=table, explain_unassigned=opts.explain_unassigned)
     chosen = keywords_many(table, items, k=opts.keywords, scorer=model.keyword_scorer())
     return [
         label_record(article, prediction,

@@ -21,6 +21,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "sentences": (1, 50),
     "max_chars": (2, 10_000),
     "keywords": (0, 50),
+    "explain_unassigned": (0, 50),
 }
 
 
@@ -38,13 +39,16 @@ def check_range(name: str, value: object, low: int, high: int | None = None) -> 
 class Options:
     """How to label: ``top_terms`` evidence terms per theme, a summary of at most
     ``sentences`` sentences and ``max_chars`` characters by ``method`` (``lead`` or
-    ``textrank``), and ``keywords`` keywords per article (0: none)."""
+    ``textrank``), and ``keywords`` keywords per article (0: none). Evidence is given for the
+    assigned themes, and for the ``explain_unassigned`` best-scoring themes that were not
+    assigned (0: none; the terminal table uses it to say what raised a near miss)."""
 
     top_terms: int = 5
     sentences: int = 3
     max_chars: int = 150
     method: str = "lead"
     keywords: int = 5
+    explain_unassigned: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):

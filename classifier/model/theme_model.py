@@ -185,12 +185,14 @@ class ThemeModel:
         return self.predict_many([(title, text)], top_terms=top_terms)[0]
 
     def predict_many(self, items: Sequence[tuple[str, str]], top_terms: int = 5, *,
-                     normalized: bool = False,
-                     words: WordTable | None = None) -> list[Prediction]:
+                     normalized: bool = False, words: WordTable | None = None,
+                     explain_unassigned: int = 0) -> list[Prediction]:
         """Themes of many (title, text) articles at once (vectorized sparse ops).
 
         ``normalized=True``: titles and texts already went through ``normalize_text`` (true of
         every ``Article``), so it is not run again. ``words``: see ``predict_proba_many``.
+        Evidence is given for the assigned themes and, with ``explain_unassigned`` N, for the
+        N best-scoring themes that were not assigned too (what raised a near miss).
         """
         if not items:
             return []
@@ -199,17 +201,19 @@ class ThemeModel:
         out = []
         for i in range(proba.shape[0]):
             p = proba[i]
-            chosen = [j for j in np.argsort(-p, kind="stable") if assigned[i, j]]
+            ranked = np.argsort(-p, kind="stable")
+            chosen = [j for j in ranked if assigned[i, j]]
             labels = [self.labels[j] for j in chosen]
+            explained = chosen + [j for j in ranked if not assigned[i, j]][:explain_unassigned]
             scores = {lab: round(float(p[j]), 6) for j, lab in enumerate(self.labels)}
             title, text = items[i]
             if not normalized:
                 title, text = normalize_text(title), normalize_text(text)
             # Evidence is read by people: no fragments, generic words, counters or byline
             # names (issue 11; summary.readable).
-            article = (title, text, byline_names(text)) if chosen else None
+            article = (title, text, byline_names(text)) if explained else None
             evidence = {self.labels[j]: self._explain(x, i, j, top_terms, article)
-                        for j in chosen}
+                        for j in explained}
             out.append(Prediction(labels=labels, scores=scores, evidence=evidence))
         return out
 

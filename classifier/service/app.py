@@ -134,6 +134,10 @@ class ClassifyRequest(_Input):
 
     top_terms: int = Field(5, ge=LIMITS["top_terms"][0], le=LIMITS["top_terms"][1],
                            strict=True, description="Evidence terms per theme.")
+    explain_unassigned: int = Field(
+        0, ge=LIMITS["explain_unassigned"][0], le=LIMITS["explain_unassigned"][1], strict=True,
+        description="Evidence also for this many best-scoring themes that were not assigned "
+                    "(what raised a near miss); 0: assigned themes only.")
 
 
 class SummarizeRequest(_Input):
@@ -284,7 +288,8 @@ def _routes(app: FastAPI) -> None:
               response_model=dict[str, Any])
     async def classify(req: ClassifyRequest, request: Request) -> Response:
         options = {"top_terms": req.top_terms, "sentences": req.sentences,
-                   "max_chars": req.max_chars, "method": req.method, "keywords": req.keywords}
+                   "max_chars": req.max_chars, "method": req.method, "keywords": req.keywords,
+                   "explain_unassigned": req.explain_unassigned}
         body = await _analyzer(request).run(make_jobs("classify", req, options))
         return Response(body, media_type="application/json")
 
