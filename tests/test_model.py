@@ -39,6 +39,24 @@ def test_prediction_fields(tiny_model: Path) -> None:
     assert json.loads(json.dumps(pred.to_dict(), ensure_ascii=False))["labels"] == pred.labels
 
 
+def test_near_misses_are_explained_only_when_asked(tiny_model: Path) -> None:
+    import pytest
+
+    from classifier.errors import OptionError
+
+    model = load_model(tiny_model)
+    (plain,) = model.predict_many([("技能大赛决赛举行", TEXT)])
+    (pred,) = model.predict_many([("技能大赛决赛举行", TEXT)], explain_unassigned=2)
+    assert pred.labels == plain.labels and pred.scores == plain.scores
+    runners_up = [lab for lab in sorted(pred.scores, key=lambda lab: -pred.scores[lab])
+                  if lab not in pred.labels][:2]
+    assert set(pred.evidence) == set(pred.labels) | set(runners_up)
+    assert all(pred.evidence[lab] == plain.evidence[lab] for lab in pred.labels)
+    for bad in (-1, True, 1.5):
+        with pytest.raises(OptionError, match="explain_unassigned"):
+            model.predict_many([("", TEXT)], explain_unassigned=bad)  # type: ignore[arg-type]
+
+
 def test_predict_many_equals_predict(tiny_model: Path) -> None:
     model = load_model(tiny_model)
     items = [("", TEXT), ("新闻速递", "股市小幅上涨，央行公布报告。"), ("", ""),

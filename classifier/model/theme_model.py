@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from classifier.errors import OptionError
 from classifier.features.lexicon import context_gate, lexicon_counts, lexicon_features
 from classifier.features.rows import Rows
 from classifier.features.space import FeatureSpace, compose
@@ -192,8 +193,13 @@ class ThemeModel:
         ``normalized=True``: titles and texts already went through ``normalize_text`` (true of
         every ``Article``), so it is not run again. ``words``: see ``predict_proba_many``.
         Evidence is given for the assigned themes and, with ``explain_unassigned`` N, for the
-        N best-scoring themes that were not assigned too (what raised a near miss).
+        N best-scoring themes that were not assigned too (what raised a near miss). Raises
+        ``OptionError`` for a negative ``explain_unassigned``.
         """
+        if isinstance(explain_unassigned, bool) or not isinstance(explain_unassigned, int) \
+                or explain_unassigned < 0:
+            raise OptionError(f"explain_unassigned must be a whole number >= 0, got "
+                              f"{explain_unassigned!r}")
         if not items:
             return []
         proba, x = self.predict_proba_many(items, normalized=normalized, words=words)
