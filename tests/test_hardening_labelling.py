@@ -139,6 +139,49 @@ def test_kill_9_of_the_parent_leaves_no_workers(tmp_path: Path, tiny_model: Path
     assert not any(alive(w) for w in workers)
 
 
+def test_workers_are_spawned_not_forked_beside_other_threads(tmp_path: Path,
+                                                              tiny_model: Path) -> None:
+    """A fork copies whatever lock another thread holds at that moment (a run of this suite
+    once hung with a forked worker after the Dask tests had left a thread running). Beside
+    other threads the workers are spawned; alone, ``label`` keeps forking (fast, the model
+    shared)."""
+    import subprocess
+    import sys
+    import threading
+
+    probe = ("import threading, sys\n"
+             "from classifier.labelling.engines.local import start_method\n"
+             "print(start_method())\n"
+             "if len(sys.argv) > 1:\n"
+             "    stop = threading.Event()\n"
+             "    threading.Thread(target=stop.wait, daemon=True).start()\n"
+             "    print(start_method())\n"
+             "    stop.set()\n")
+    once = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.split()
+    twice = subprocess.run([sys.executable, "-c", probe, "thread"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert once == ["fork"] and twice == ["fork", "spawn"]
+    # Spawned workers load the model themselves and label exactly as inline.
+    pages = many_pages(tmp_path / "pages", 12)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        from classifier.labelling.engines.local import start_method
+
+        assert start_method() == "spawn"
+        label([str(pages)], out=tmp_path / "pooled.jsonl", workers=2, model=tiny_model,
+              progress=False)
+    finally:
+        stop.set()
+    label([str(pages)], out=tmp_path / "inline.jsonl", workers=1, model=tiny_model,
+          progress=False)
+    pooled, inline = read_records(tmp_path / "pooled.jsonl"), read_records(tmp_path /
+                                                                             "inline.jsonl")
+    assert len(pooled) >= 12 and pooled == inline  # a page may hold two articles
+
+
 # --- item 8: a FIFO in a folder; a second Ctrl-C --------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The local engine: tasks in this process, or in a pool of forked worker processes.
+"""The local engine: tasks in this process, or in a pool of worker processes.
 
 Results come back in input order; at most ``WINDOW_PER_WORKER`` tasks per worker are in flight,
 so memory stays flat in the number of inputs. ``stop()`` is checked between tasks: in-flight
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,7 +26,7 @@ from classifier.labelling.worker import (
 )
 from classifier.model.theme_model import ThemeModel
 
-__all__ = ["WINDOW_PER_WORKER", "run_inline", "run_pooled"]
+__all__ = ["WINDOW_PER_WORKER", "run_inline", "run_pooled", "start_method"]
 
 # Tasks in flight per worker: enough to keep workers busy while the writer waits for the oldest.
 WINDOW_PER_WORKER = 3
@@ -42,11 +43,8 @@ def run_inline(tasks: Iterable[Task], model: ThemeModel, config: LabelConfig,
 
 def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
                stop: Callable[[], bool]) -> Generator[TaskResult, None, None]:
-    """Process tasks in ``workers`` forked processes, yielding results in input order."""
-    # fork: workers start in milliseconds. The pool forks all workers at the first submit,
-    # before the progress display starts its thread (see LabelProgress), so no thread is forked.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+    """Process tasks in ``workers`` worker processes, yielding results in input order."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start_method()),
                                initializer=init_worker, initargs=(config, os.getpid()))
     pending: deque[Future[TaskResult]] = deque()
     source = iter(tasks)
@@ -82,6 +80,25 @@ def run_pooled(tasks: Iterable[Task], config: LabelConfig, workers: int,
         except BaseException:  # a second Ctrl-C while waiting: the workers would outlive us
             _kill_workers(pool)
             raise
+
+
+def start_method() -> str:
+    """How worker processes start: ``fork`` when this process runs a single thread, else
+    ``spawn``.
+
+    fork: workers start in milliseconds and share the loaded model. ``label`` forks all its
+    workers at the first submit, before the progress display starts its thread (see
+    LabelProgress), so from the command line no thread is ever forked. A caller with threads
+    of its own (a Dask client's offload thread, a web server) gets spawned workers: a thread
+    that holds a lock at the moment of a fork leaves the child waiting on it for ever (a test
+    run once hung with a forked worker after the Dask tests had left a thread running: the
+    likely cause), and a spawned child starts a fresh interpreter and loads the model itself.
+    Not forkserver: its children are the server's, and a worker must be the labelling
+    process's own child to die with it (``worker.die_with_parent``).
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
