@@ -14,7 +14,9 @@ EXPECTED_TITLES = {
     "000": ["广东省总工会举办2024年工会社工队伍建设与发展主题交流活动",
             "国家网络安全宣传周",
             "2024年全国托育职业技能竞赛决赛在宁波举行", "广东高校青年教师 教学国赛竞技获佳绩"],
-    "001": ["广东省总工会：团结动员职工奋进新征程"],
+    # The main story and its two sidebars, each under a kicker, a headline and a subtitle.
+    "001": ["广东省总工会：团结动员职工奋进新征程", "广东持续推进工会改革创新",
+            "推出关爱新业态 劳动者“暖工行动”"],
     "002": ["石家庄市总力求工会决策部署与职工需求精准对接", "陕西启动2024年重点项目劳动和技能竞赛",
             "山东禹城市总实施数字技能提升行动", "劳模工匠进校园", "体验“就业创业直通车”",
             "北京经开区工会调解员进驻区调解中心", "TCL王牌电器（惠州）公司工会开展志愿活动",
@@ -45,14 +47,31 @@ def test_seed_headlines_found_without_spurious_ones() -> None:
 
 
 def test_seed_001_spam_copyright_and_link_list_are_gone_but_kept() -> None:
-    (article,) = _articles("001")
-    assert "超碰" not in article.text and "版权" not in article.text
-    assert "频道精选" not in article.text and "[详细]" not in article.text
-    assert article.title == "广东省总工会：团结动员职工奋进新征程"
-    reasons = {d.reason for d in article.dropped}
+    articles = _articles("001")
+    text = "\n".join(a.text for a in articles)
+    dropped = [d for a in articles for d in a.dropped]
+    assert "超碰" not in text and "版权" not in text
+    assert "频道精选" not in text and "[详细]" not in text
+    assert articles[0].title == "广东省总工会：团结动员职工奋进新征程"
+    reasons = {d.reason for d in dropped}
     assert {"spam", "copyright", "link_list", "boilerplate", "photo_caption"} <= reasons
-    assert "浏览量" not in article.text and "▲" not in article.text
-    assert any("林景余/摄" in d.text for d in article.dropped)
+    assert "浏览量" not in text and "▲" not in text
+    assert any("林景余/摄" in d.text for d in dropped)
+
+
+def test_a_sidebar_under_a_three_line_headline_is_its_own_article() -> None:
+    main, reform, story = _articles("001")
+    assert reform.title_lines == ("美好蓝图", "广东持续推进工会改革创新",
+                                  "加快智慧平台建设 打造工会工作升级版")
+    assert reform.text.startswith("近年来，广东省总工会积极落实上级关于群团改革的决策部署")
+    assert story.text.startswith("“我觉得工会的服务很赞")
+    assert "智慧工会" not in main.text and "暖工行动" not in main.text
+    # One-line subheads stay in their article.
+    assert "思想引领 推动党的理论入脑入心入行" in main.text
+    # The same lines as unsplit, only in three articles.
+    (whole,) = split_articles(seed_text("001"), split=False)
+    lines = [p for a in (main, reform, story) for p in (*a.title_lines, *a.paragraphs)]
+    assert sorted(lines) == sorted((*whole.title_lines, *whole.paragraphs))
 
 
 def test_seed_002_repeated_block_once_and_page_break_rejoined() -> None:
