@@ -112,6 +112,18 @@ def test_column_label_and_masthead() -> None:
     assert any(d.reason == "masthead" and d.text == "工人日报" for a in articles for d in a.dropped)
 
 
+def test_only_a_headline_of_three_lines_opens_a_sidebar() -> None:
+    page = ("市总工会开展送清凉活动\n本报讯 近日，市总工会为户外劳动者送去清凉。\n"
+            "精准服务\n工会走访了十个站点，发放防暑用品。\n"
+            "背景\n户外劳动者服务站点\n全市已建成站点三百个，覆盖各区。\n"
+            "奋进故事\n推出关爱新业态\n劳动者“暖工行动”\n骑手孙东去年加入工会，每天领取清凉券。")
+    main, sidebar = split_articles(page)
+    assert main.title == "市总工会开展送清凉活动"
+    assert "精准服务" in main.paragraphs and "户外劳动者服务站点" in main.paragraphs
+    assert sidebar.title_lines == ("奋进故事", "推出关爱新业态", "劳动者“暖工行动”")
+    assert sidebar.paragraphs == ("骑手孙东去年加入工会，每天领取清凉券。",)
+
+
 def test_no_split_gives_one_article_and_keeps_every_body_line() -> None:
     (whole,) = split_articles(seed_text("003"), split=False)
     assert whole.title == "湛江市总工会 保障宣传宣讲工作有力有序推进"

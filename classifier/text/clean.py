@@ -89,9 +89,9 @@ _NOT_NAME = re.compile(r"获悉|表示|介绍|了解|报道|采访|发现|看到
 # Sentence ends, and the closing marks that may follow them (see ``is_terminal``).
 _STOPS = "。！？!?；;…"
 _CLOSERS = "”’」』）)"
+_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
 # A fragment's last character: a hanzi, an ASCII letter or digit, or one of these marks. A
 # membership test, not a regex: the class [\u3400-\u9fff] costs ~3 ms to compile (issue 14).
-_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
 _FRAGMENT_END_MARKS = frozenset(string.ascii_letters + string.digits + "，、：（“‘《")
 
 

@@ -2,10 +2,10 @@
 
 A headline block is a run of short lines without sentence-final punctuation. It opens an
 article when it is followed by a lead (本报讯, 本报X月X日电…), a byline line, or — for
-photo news — one caption paragraph and a photographer credit; when it has three lines or more
-(kicker, headline, subtitle: a sidebar's headline), or two of which the first is a column
-label; the first block of a page always opens one. Other title-like lines are subheads and
-stay in the body.
+photo news — one caption paragraph and a photographer credit; or when it has three lines or
+more (kicker, headline, subtitle: a sidebar's headline). The first block of a page always opens
+one. Other title-like lines are subheads and stay in the body (a box under a column label and
+a one-line title, 新闻链接 / 背景, stays with its story).
 
 Known limit: a page that interleaves articles (seed 002 prints a headline, another whole
 article, then the first one's body under a bare 本报讯) is repaired only when the orphan
@@ -78,7 +78,7 @@ def _opens_article(paras: list[Para], i: int, j: int, first: bool) -> bool:
         return False
     if nxt[0].kind == TEXT and (is_lead(nxt[0].text) or is_byline(nxt[0].text)):
         return True
-    if nxt[0].kind == TEXT and (j - i >= 3 or (j - i == 2 and paras[i].text in _COLUMNS)):
+    if nxt[0].kind == TEXT and j - i >= 3:
         # A kicker, a headline and a subtitle (美好蓝图 / 广东持续推进工会改革创新 / 加快智慧平台
         # 建设…): the headline of a piece of its own, such as a sidebar under the main story,
         # whose body opens without a lead. A subhead inside an article is one line.
