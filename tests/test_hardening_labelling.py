@@ -141,9 +141,9 @@ def test_kill_9_of_the_parent_leaves_no_workers(tmp_path: Path, tiny_model: Path
 
 def test_workers_are_spawned_not_forked_beside_other_threads(tmp_path: Path,
                                                               tiny_model: Path) -> None:
-    """A fork copies whatever lock another thread holds at that moment (a run of this suite
-    once hung with a forked worker after the Dask tests had left a thread running). Beside
-    other threads the workers are spawned; alone, ``label`` keeps forking (fast, the model
+    """A fork copies whatever lock another thread holds at that moment (this suite once hung
+    on a pool worker forked beside the thread the Dask tests leave running). Beside other
+    threads the workers are spawned; alone, ``label`` keeps forking (fast, the model
     shared)."""
     import subprocess
     import sys

@@ -11,6 +11,7 @@ import numpy as np  # noqa: F401  (loads the BLAS library threadpoolctl looks fo
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from classifier.labelling.engines.local import start_method
 from classifier.labelling.options import Options
 from classifier.labelling.runtime import BLAS_THREADS, GC_THRESHOLD, labelling_runtime
 from classifier.labelling.worker import LabelConfig, init_worker
@@ -40,7 +41,10 @@ def _threads_after_serve_jobs(model_dir: str) -> set[int]:
 
 
 def _in_child(func: object, *args: object) -> object:
-    with multiprocessing.get_context("fork").Pool(1) as pool:
+    # Started as ``label`` starts its workers: forked only when this process runs one thread.
+    # A forked pool beside the threads earlier tests leave behind (Dask's offload thread)
+    # once left its worker waiting for ever on the task queue's lock.
+    with multiprocessing.get_context(start_method()).Pool(1) as pool:
         return pool.apply(func, args)  # type: ignore[arg-type]
 
 

@@ -90,9 +90,10 @@ def start_method() -> str:
     workers at the first submit, before the progress display starts its thread (see
     LabelProgress), so from the command line no thread is ever forked. A caller with threads
     of its own (a Dask client's offload thread, a web server) gets spawned workers: a thread
-    that holds a lock at the moment of a fork leaves the child waiting on it for ever (a test
-    run once hung with a forked worker after the Dask tests had left a thread running: the
-    likely cause), and a spawned child starts a fresh interpreter and loads the model itself.
+    that holds a lock at the moment of a fork can leave the child waiting on it for ever (this
+    suite once hung so: a pool worker a test forked beside the thread the Dask tests leave
+    running waited on its task queue's lock), and a spawned child starts a fresh interpreter
+    and loads the model itself.
     Not forkserver: its children are the server's, and a worker must be the labelling
     process's own child to die with it (``worker.die_with_parent``).
     """
