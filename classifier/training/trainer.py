@@ -431,13 +431,13 @@ def calibrate_model(model: ThemeModel) -> ThemeModel:
                       meta=meta, prior_mask=model.prior_mask, theme_combiner=rows)
 
 
-def _cross_validate(data: _Data, folds: np.ndarray, settings: TrainSettings,
-                    prior_mask: np.ndarray,
+def _cross_validate(data: _Data, settings: TrainSettings, prior_mask: np.ndarray,
                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, dict[str, Any]]:
     """(shared combiner, per-theme combiner or None, thresholds, CV metrics) from
-    out-of-fold margins over ``folds``; weighted by the examples' weights, on judged labels
-    only."""
-    y, cv, w, judged = data.y, settings.cv, data.weights, data.judged
+    out-of-fold margins over ``data.folds`` (set: cv >= 2); weighted by the examples' weights,
+    on judged labels only."""
+    y, cv, w, judged, folds = data.y, settings.cv, data.weights, data.judged, data.folds
+    assert folds is not None  # the caller cross-validates only when there are folds
     margins = np.zeros(y.shape, dtype=np.float64)
     for k in range(cv):
         fs, coef, icpt = _fit(data, folds != k, settings)
@@ -532,8 +532,7 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
     per_theme: np.ndarray | None = None
     tuned = thresholds
     if data.folds is not None:  # cv >= 2
-        combiner, per_theme, tuned, cv_metrics = _cross_validate(data, data.folds, settings,
-                                                                 prior_mask)
+        combiner, per_theme, tuned, cv_metrics = _cross_validate(data, settings, prior_mask)
         thresholds = tuned
         if settings.calibrate:
             per_theme, thresholds = calibrated(combiner, per_theme, tuned)
