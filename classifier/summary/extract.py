@@ -31,6 +31,7 @@ from typing import Any
 
 from classifier.errors import OptionError
 from classifier.text import tokens
+from classifier.text.clean import SUBTITLE_DASHES
 from classifier.text.sentences import CLAUSE_MARKS, split_sentences
 
 __all__ = [
@@ -208,7 +209,8 @@ def _is_heading(sent: str, *, first: bool, whole: bool, opening: bool = False) -
     heading."""
     if not first:
         return False
-    if whole and sent[:1] in "—―" and not _ends_fully(sent) and len(sent) <= SUBTITLE_CHARS:
+    if (whole and sent[:1] in SUBTITLE_DASHES and not _ends_fully(sent)
+            and len(sent) <= SUBTITLE_CHARS):
         # ——习近平总书记在新疆发表的重要讲话鼓舞广大干部群众同心筑梦新征程: a subtitle under
         # the headline, often longer than a subhead (People's Daily 2023, 33-48 characters).
         return True

@@ -16,6 +16,7 @@ from classifier.text.hanzi import hanzi_count
 from classifier.text.normalize import has_mojibake, mojibake_repairs, normalize_text
 
 __all__ = [
+    "SUBTITLE_DASHES",
     "Para",
     "clean_page",
     "is_byline",
@@ -89,7 +90,7 @@ _NOT_NAME = re.compile(r"获悉|表示|介绍|了解|报道|采访|发现|看到
 # Sentence ends, and the closing marks that may follow them (see ``is_terminal``).
 _STOPS = "。！？!?；;…"
 _CLOSERS = "”’」』）)"
-_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
+SUBTITLE_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
 # A fragment's last character: a hanzi, an ASCII letter or digit, or one of these marks. A
 # membership test, not a regex: the class [\u3400-\u9fff] costs ~3 ms to compile (issue 14).
 _FRAGMENT_END_MARKS = frozenset(string.ascii_letters + string.digits + "，、：（“‘《")
@@ -161,7 +162,7 @@ def _is_trailing_byline(text: str) -> bool:
 
 def is_fragment(text: str) -> bool:
     """A body paragraph cut mid-sentence (by a page break), not a headline nor a subtitle."""
-    if text[:1] in _DASHES:
+    if text[:1] in SUBTITLE_DASHES:
         # ——习近平总书记的回信激励… : a subtitle (or an attribution) under the headline, long
         # and unfinished like a cut paragraph, but joining it glued it to the lead's first
         # sentence (People's Daily 2023). A paragraph is not cut before a dash.
