@@ -14,9 +14,10 @@ EXPECTED_TITLES = {
     "000": ["广东省总工会举办2024年工会社工队伍建设与发展主题交流活动",
             "国家网络安全宣传周",
             "2024年全国托育职业技能竞赛决赛在宁波举行", "广东高校青年教师 教学国赛竞技获佳绩"],
-    # The main story and its two sidebars, each under a kicker, a headline and a subtitle.
+    # The main story, its two sidebars (each under a kicker, a headline and a subtitle) and
+    # the fact box 五年掠影.
     "001": ["广东省总工会：团结动员职工奋进新征程", "广东持续推进工会改革创新",
-            "推出关爱新业态 劳动者“暖工行动”"],
+            "推出关爱新业态 劳动者“暖工行动”", "五年掠影"],
     "002": ["石家庄市总力求工会决策部署与职工需求精准对接", "陕西启动2024年重点项目劳动和技能竞赛",
             "山东禹城市总实施数字技能提升行动", "劳模工匠进校园", "体验“就业创业直通车”",
             "北京经开区工会调解员进驻区调解中心", "TCL王牌电器（惠州）公司工会开展志愿活动",
@@ -60,7 +61,7 @@ def test_seed_001_spam_copyright_and_link_list_are_gone_but_kept() -> None:
 
 
 def test_a_sidebar_under_a_three_line_headline_is_its_own_article() -> None:
-    main, reform, story = _articles("001")
+    main, reform, story, box = _articles("001")
     assert reform.title_lines == ("美好蓝图", "广东持续推进工会改革创新",
                                   "加快智慧平台建设 打造工会工作升级版")
     assert reform.text.startswith("近年来，广东省总工会积极落实上级关于群团改革的决策部署")
@@ -70,8 +71,38 @@ def test_a_sidebar_under_a_three_line_headline_is_its_own_article() -> None:
     assert "思想引领 推动党的理论入脑入心入行" in main.text
     # The same lines as unsplit, only in three articles.
     (whole,) = split_articles(seed_text("001"), split=False)
-    lines = [p for a in (main, reform, story) for p in (*a.title_lines, *a.paragraphs)]
+    lines = [p for a in (main, reform, story, box) for p in (*a.title_lines, *a.paragraphs)]
     assert sorted(lines) == sorted((*whole.title_lines, *whole.paragraphs))
+
+
+def test_a_fact_box_of_bullet_points_is_its_own_article() -> None:
+    *_, story, box = _articles("001")
+    assert box.title == "五年掠影"
+    assert len(box.paragraphs) == 5
+    assert all(p.startswith("●") for p in box.paragraphs)
+    assert "●" not in story.text
+
+
+def test_a_short_heading_over_bullets_in_a_story_stays_in_it() -> None:
+    story = ("核心阅读\n●全市新建职工书屋二十家。\n●职工读书会每月举办。\n"
+             "近日，市总工会召开会议，总结职工书屋建设经验。\n会议要求各级工会持续推进。")
+    box = "数据\n●全省签订集体合同806份。\n●建成职工服务中心5450家。"
+    page = "市总工会推进职工书屋建设\n本报讯 近日，市总工会推进职工书屋建设。\n"
+    # bullets followed by more of the story: a section of it
+    (one,) = split_articles(page + story)
+    assert "核心阅读" in one.paragraphs
+    # bullets running to the end of the page: a box of its own
+    _, fact_box = split_articles(page + box)
+    assert fact_box.title == "数据" and len(fact_box.paragraphs) == 2
+    # bullets up to the next headline: a box too, and the next article still opens
+    nxt = "\n职工运动会开幕\n本报讯 近日，职工运动会开幕。"
+    assert [a.title for a in split_articles(page + box + nxt)] == [
+        "市总工会推进职工书屋建设", "数据", "职工运动会开幕"]
+    # a column label over bullets stays with its story; so does a single bullet
+    (kept,) = split_articles(page + "新闻链接\n●全省签订集体合同806份。\n●建成站点。")
+    assert "新闻链接" in kept.paragraphs
+    (kept,) = split_articles(page + "数据\n●全省签订集体合同806份。")
+    assert "数据" in kept.paragraphs
 
 
 def test_seed_002_repeated_block_once_and_page_break_rejoined() -> None:

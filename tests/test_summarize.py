@@ -339,6 +339,14 @@ def test_textrank_memory_is_bounded() -> None:
         # An editor's note keeps its text, not its label.
         ("编者按：又是新年。新年伊始，各地职工坚守岗位。",
          ("又是新年。", "新年伊始，各地职工坚守岗位。")),
+        # The points of a fact box read as sentences without their bullet marks; points
+        # without a full stop keep theirs, the only thing that parts them once joined.
+        ("●近三年，全省签订集体合同806份。\n● 建成职工服务中心5450家。",
+         ("近三年，全省签订集体合同806份。", "建成职工服务中心5450家。")),
+        ("●避开点火源，不在厨房等有明火、高温设备的地方使用，喷酒精时不抽烟\n"
+         "●不宜大量存放，放置时要避免靠近灶台、暖气等热源\n疫情期间，不少家庭使用酒精消毒。",
+         ("●避开点火源，不在厨房等有明火、高温设备的地方使用，喷酒精时不抽烟",
+          "疫情期间，不少家庭使用酒精消毒。")),
     ],
 )
 def test_layout_pieces_stay_out_of_the_lead(text: str, expected: tuple[str, ...]) -> None:

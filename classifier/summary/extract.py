@@ -31,7 +31,7 @@ from typing import Any
 
 from classifier.errors import OptionError
 from classifier.text import tokens
-from classifier.text.clean import SUBTITLE_DASHES
+from classifier.text.clean import BULLETS, SUBTITLE_DASHES
 from classifier.text.sentences import CLAUSE_MARKS, split_sentences
 
 __all__ = [
@@ -180,6 +180,12 @@ def _candidates(body: str, *, cut: bool = False) -> list[str]:
                     continue
                 if "编者按" in sent[:4]:
                     sent = _NOTE_LABEL.sub("", sent, count=1)
+                if sent[:1] in BULLETS and _ends_fully(sent) and not any(
+                        c in BULLETS for c in sent[1:]):
+                    # A point of a list (●近三年，全省签订…。) reads as a sentence without
+                    # its mark; points without a full stop keep it, as it is all that
+                    # parts them when they are joined (●避开点火源●不宜大量存放…).
+                    sent = sent.lstrip(BULLETS + " ")
             if "图" in sent[:4] and re.compile(_CAPTION).match(sent):
                 continue
             if j == last and len(sent) <= 40 and _CREDIT.search(sent):

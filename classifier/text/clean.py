@@ -16,6 +16,7 @@ from classifier.text.hanzi import hanzi_count
 from classifier.text.normalize import has_mojibake, mojibake_repairs, normalize_text
 
 __all__ = [
+    "BULLETS",
     "SUBTITLE_DASHES",
     "Para",
     "clean_page",
@@ -91,6 +92,7 @@ _NOT_NAME = re.compile(r"获悉|表示|介绍|了解|报道|采访|发现|看到
 _STOPS = "。！？!?；;…"
 _CLOSERS = "”’」』）)"
 SUBTITLE_DASHES = "—―"  # U+2014, U+2015: the dash that opens a subtitle (——)
+BULLETS = "●■◆◎★•"  # marks that open the points of a list or a fact box (●近三年，…)
 # A fragment's last character: a hanzi, an ASCII letter or digit, or one of these marks. A
 # membership test, not a regex: the class [\u3400-\u9fff] costs ~3 ms to compile (issue 14).
 _FRAGMENT_END_MARKS = frozenset(string.ascii_letters + string.digits + "，、：（“‘《")

@@ -3,9 +3,11 @@
 A headline block is a run of short lines without sentence-final punctuation. It opens an
 article when it is followed by a lead (本报讯, 本报X月X日电…), a byline line, or — for
 photo news — one caption paragraph and a photographer credit; or when it has three lines or
-more (kicker, headline, subtitle: a sidebar's headline). The first block of a page always opens
-one. Other title-like lines are subheads and stay in the body (a box under a column label and
-a one-line title, 新闻链接 / 背景, stays with its story).
+more (kicker, headline, subtitle: a sidebar's headline); or when it is one short line over a
+list of bullet points that runs to the end of the page or to the next headline (a fact box,
+五年掠影 / ●… / ●…). The first block of a page always opens one. Other title-like lines are
+subheads and stay in the body (a box under a column label and a one-line title, 新闻链接 /
+背景, stays with its story).
 
 Known limit: a page that interleaves articles (seed 002 prints a headline, another whole
 article, then the first one's body under a bare 本报讯) is repaired only when the orphan
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 
 from classifier.text.article import Article, Dropped
 from classifier.text.clean import (
+    BULLETS,
     CAPTION,
     CREDIT,
     SUMMARY,
@@ -40,6 +43,8 @@ _COLUMNS = frozenset(
     "新闻链接 相关链接 背景 延伸阅读 人物 特写 声音 观察 链接".split()
 )
 _LEAD_BYLINE = re.compile(r"^[^（(]{0,20}[（(]([^）)]{2,40})[)）]")
+# A fact box's heading is a kicker (五年掠影, 数据), not a sentence-long subhead.
+_BOX_HEADING_CHARS = 12
 
 
 @dataclass
@@ -83,6 +88,8 @@ def _opens_article(paras: list[Para], i: int, j: int, first: bool) -> bool:
         # 建设…): the headline of a piece of its own, such as a sidebar under the main story,
         # whose body opens without a lead. A subhead inside an article is one line.
         return True
+    if j - i == 1 and _heads_fact_box(paras, i, j):
+        return True
     # photo news: a short title, one caption-like paragraph, then the photographer's credit
     return (
         j - i <= 2
@@ -91,6 +98,31 @@ def _opens_article(paras: list[Para], i: int, j: int, first: bool) -> bool:
         and is_terminal(nxt[0].text)
         and nxt[1].kind == CREDIT
     )
+
+
+def _heads_fact_box(paras: list[Para], i: int, j: int) -> bool:
+    """Is the one-line block paras[i:j] the heading of a fact box?
+
+    A box of figures set beside a story (五年掠影 over ●近年来… ●近三年…) has no lead and
+    no byline. Inside an article a short heading over bullet points is followed by more of
+    the story (核心阅读 in People's Daily: 23 such headings in 24,357 articles, none with only
+    bullets after it), so the box is told by bullets running to the page's end or to the
+    next headline.
+    """
+    heading = paras[i].text
+    if len(heading) > _BOX_HEADING_CHARS or heading in _COLUMNS:
+        return False
+    points = 0
+    for p in paras[j:]:
+        if p.kind != TEXT:
+            continue
+        if p.text[:1] in BULLETS:
+            points += 1
+        elif looks_like_title(p.text):
+            break
+        else:
+            return False
+    return points >= 2
 
 
 def _next_text_or_credit(paras: list[Para], j: int, count: int = 2) -> list[Para]:
