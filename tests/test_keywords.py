@@ -117,8 +117,8 @@ def test_vocabulary_scorer_equals_idf_function() -> None:
 def test_scorer_remembers_new_words_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("classifier.summary.keyterms._MEMO_WORDS", 2)
     scorer = KeywordScorer(_idf, {"劳模": 5.0})
-    assert [scorer.weight(w) for w in ("劳模", "工匠", "记者", "职工")] == \
-        [5.0, _idf("工匠"), 0.0, _idf("职工")]
+    assert [scorer.weight(w) for w in ("劳模", "工匠", "记者", "技能")] == \
+        [5.0, _idf("工匠"), 0.0, _idf("技能")]
     assert set(scorer.known) == {"劳模", "工匠", "记者"}  # the bound: 1 known + 2 learnt
 
 
