@@ -72,6 +72,13 @@ _DATELINE = (
     rf"[\u4e00-\u9fff·]{{0,12}}?电(?=[\s（(]))"
     rf"\s*(?:[（(][^（）()]{{0,60}}[）)])?\s*"
 )
+# Another outlet's 讯 (中工网讯 8月31日，… / 【中工网讯】 / 南方工报讯（记者…）/ 长沙晚报3月8日讯
+# （…）/ a bare 讯（记者…） whose outlet was lost in copying): the outlet, then 讯 closed by 】
+# or before a space, a bracket or the byline's parenthesis; never the 讯 of 通讯员 or 资讯服务.
+_OUTLET_XUN = (
+    r"^\s*(?:【\s*)?[\u4e00-\u9fff]{0,10}?(?:\d{1,2}月\d{1,2}日)?(?<!通)讯"
+    r"(?:\s*】|(?=[\s（(【]))\s*(?:[（(][^（）()]{0,60}[）)])?\s*"
+)
 
 
 
@@ -109,6 +116,8 @@ def strip_byline(text: str) -> str:
             first = re.compile(_BENBAOXUN).sub("", first, count=1)
         if first == paras[0] and "电" in first:
             first = re.compile(_DATELINE).sub("", first, count=1)
+        if first == paras[0] and "讯" in first[:24]:
+            first = re.compile(_OUTLET_XUN).sub("", first, count=1)
         if first.strip():
             paras[0] = first.strip()
         else:
