@@ -46,6 +46,9 @@ BODY = (
         # 讯 inside a word is no dateline.
         ("通讯员李明报道，近日开会。", "通讯员李明报道，近日开会。"),
         ("资讯服务平台上线。", "资讯服务平台上线。"),
+        # A byline in parentheses with no dateline before it; a list number stays.
+        ("（记者 陈兆平） “关山迢迢，隔不断乡情。”", "“关山迢迢，隔不断乡情。”"),
+        ("（二）加强管理。近日开会。", "（二）加强管理。近日开会。"),
     ],
 )
 def test_strip_byline(text: str, expected: str) -> None:
@@ -348,6 +351,9 @@ def test_textrank_memory_is_bounded() -> None:
         # An editor's note keeps its text, not its label.
         ("编者按：又是新年。新年伊始，各地职工坚守岗位。",
          ("又是新年。", "新年伊始，各地职工坚守岗位。")),
+        # A section's label goes, its text stays.
+        ("【事件】上午10点半，老人前来就餐。\n【点评】这很好。",
+         ("上午10点半，老人前来就餐。", "这很好。")),
         # The points of a fact box read as sentences without their bullet marks; points
         # without a full stop keep theirs, the only thing that parts them once joined.
         ("●近三年，全省签订集体合同806份。\n● 建成职工服务中心5450家。",

@@ -75,6 +75,8 @@ _DATELINE = (
 # Another outlet's 讯 (中工网讯 8月31日，… / 【中工网讯】 / 南方工报讯（记者…）/ 长沙晚报3月8日讯
 # （…）/ a bare 讯（记者…） whose outlet was lost in copying): the outlet, then 讯 closed by 】
 # or before a space, a bracket or the byline's parenthesis; never the 讯 of 通讯员 or 资讯服务.
+# A byline in parentheses whose dateline was lost in copying: （记者 陈兆平） “关山迢迢…
+_BYLINE_PAREN = rf"^\s*[（(]\s*(?:全媒体|融媒体)?{_ROLE}[^（）()]{{0,50}}[）)]\s*"
 _OUTLET_XUN = (
     r"^\s*(?:【\s*)?[\u4e00-\u9fff]{0,10}?(?:\d{1,2}月\d{1,2}日)?(?<!通)讯"
     r"(?:\s*】|(?=[\s（(【]))\s*(?:[（(][^（）()]{0,60}[）)])?\s*"
@@ -118,6 +120,8 @@ def strip_byline(text: str) -> str:
             first = re.compile(_DATELINE).sub("", first, count=1)
         if first == paras[0] and "讯" in first[:24]:
             first = re.compile(_OUTLET_XUN).sub("", first, count=1)
+        if first == paras[0] and first[:1] in "（(":
+            first = re.compile(_BYLINE_PAREN).sub("", first, count=1)
         if first.strip():
             paras[0] = first.strip()
         else:
@@ -152,6 +156,9 @@ _RUN_IN = re.compile(
 # The label of an editor's note opens the lead of many People's Daily features
 # (编者按：又是新年。): the note is text, its label is not.
 _NOTE_LABEL = re.compile(r"^[【\[]?编者按[】\]]?\s*[：:]\s*")
+# So is a section's label (【事件】上午10点半，… / 【点评】 / 【案情】: 172 of 24,974 People's Daily
+# and union_press articles open 444 paragraphs with one, of at most 8 characters).
+_SECTION_LABEL = re.compile(r"^【[^】]{1,8}】\s*")
 _CREDIT = re.compile(
     r"(?:摄|摄影|供图)\s*(?:[（(][^（）()]{0,12}[）)])?$"
     r"|^[（(]?(?:新华社|中新社|人民视觉|视觉中国|影像中国|资料图片)[^，。]{0,12}[）)]?$"
@@ -189,6 +196,8 @@ def _candidates(body: str, *, cut: bool = False) -> list[str]:
                     continue
                 if "编者按" in sent[:4]:
                     sent = _NOTE_LABEL.sub("", sent, count=1)
+                elif sent[:1] == "【":
+                    sent = _SECTION_LABEL.sub("", sent, count=1)
                 if sent[:1] in BULLETS and _ends_fully(sent) and not any(
                         c in BULLETS for c in sent[1:]):
                     # A point of a list (●近三年，全省签订…。) reads as a sentence without
