@@ -176,3 +176,61 @@ def test_evidence_is_readable_words_not_fragments_or_bylines() -> None:
     (record,) = analyze(articles_from_text(text), model)
     terms = [term for pairs in record.evidence.values() for term, _ in pairs]
     assert "工匠精神" in terms and "志强" not in terms and "志强" not in record.keywords
+
+
+def _main_story() -> tuple[str, str]:
+    """Seed page 001's main story: a union federation's five years, one section per theme;
+    model workers and contests come after the first 1,800 characters."""
+    from classifier.text.splitter import split_articles
+
+    main = split_articles(seed_text("001"))[0]
+    return main.title, main.text
+
+
+def test_a_long_union_article_is_read_on_past_its_head() -> None:
+    """Issue 11 round 5: a theme that only a later part of a long union article carries is
+    found, with evidence from that part; the head alone misses it."""
+    model = load_model("default")
+    title, text = _main_story()
+    limit = model.features.settings.read_chars
+    assert "技能大赛" not in text[:limit] and "技能大赛" in text[limit:]
+    (whole,) = model.predict_many([(title, text)], normalized=True)
+    (head,) = model.predict_many([(title, text[:limit])], normalized=True)
+    added = set(whole.labels) - set(head.labels)
+    assert {"skills_competition", "model_workers_craftsmen"} <= added
+    assert set(head.labels) <= set(whole.labels)
+    assert all(whole.scores[t] >= 0.9 for t in added)
+    competition = [term for term, _ in whole.evidence["skills_competition"]]
+    assert competition and all(term in text[limit:] for term in competition)
+    # The scores alone (evaluate, suggest) read on the same way.
+    proba, _ = model.predict_proba_many([(title, text)], normalized=True)
+    assert {model.labels[j] for j in np.flatnonzero(model.decide(proba)[0])} == \
+        set(whole.labels)
+
+
+def test_only_union_articles_and_long_enough_parts_are_read_on() -> None:
+    model = load_model("default")
+    title, text = _main_story()
+    limit = model.features.settings.read_chars
+
+    def labels(t: str, x: str, m: ThemeModel = model) -> set[str]:
+        return set(m.predict_many([(t, x)], normalized=True)[0].labels)
+
+    # The same story without the words that make it a union article: its head only.
+    def plain(x: str) -> str:
+        return x.replace("工会", "协会").replace("职工", "员工")
+
+    assert labels(plain(title), plain(text)) == labels(plain(title), plain(text)[:limit])
+    # A part shorter than TAIL_MIN_CHARS after the head is not read.
+    start = text.index("技能大赛", limit)
+    short = text[:limit] + text[start - 50:start + 120]
+    assert len(short) - limit < 200
+    assert labels(title, short) == labels(title, text[:limit])
+    # A model without union context terms (a desk's own categories) reads the head only.
+    head_only = ThemeModel(labels=model.labels, names=model.names, features=model.features,
+                           coef=model.coef, intercept=model.intercept,
+                           combiner=model.combiner, thresholds=model.thresholds,
+                           terms=model.terms, term_groups=model.term_groups,
+                           meta={**model.meta, "term_context": None},
+                           prior_mask=model.prior_mask, theme_combiner=model.theme_combiner)
+    assert labels(title, text, head_only) == labels(title, text[:limit], head_only)

@@ -76,6 +76,23 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
 
+# A union article longer than the model reads is read on in parts of the same length (issue
+# 11, round 5): a later part adds a theme when it scores this far past the theme's decision
+# point, in log-odds (logit 0.9 - logit 0.5: a calibrated score of 0.9), and is at least
+# TAIL_MIN_CHARS long (a shorter remainder says too little to judge).
+TAIL_MARGIN = float(np.log(9.0))
+TAIL_MIN_CHARS = 200
+
+
+@dataclass(frozen=True)
+class _Tails:
+    """The later parts read of long union articles: their feature rows, and for each theme a
+    part raised, the part that raised it ((article, theme) -> row of ``x``)."""
+
+    x: Rows
+    raised: dict[tuple[int, int], int]
+
+
 class ThemeModel:
     """A fitted theme classifier (see module docstring). Build with ``classifier.train`` or
     ``classifier.load_model``."""
@@ -172,13 +189,73 @@ class ThemeModel:
         ``words``: the ``WordTable`` of the normalized titles and texts, when the caller has
         it already (labelling shares it with the keywords).
         """
+        proba, x, _ = self._score(items, normalized=normalized, words=words)
+        return proba, x
+
+    def _score(self, items: Sequence[tuple[str, str]], *, normalized: bool,
+               words: WordTable | None = None) -> tuple[np.ndarray, Rows, _Tails | None]:
+        """``predict_proba_many`` and the later parts of long union articles it read."""
+        proba, x, gate = self._score_heads(items, normalized=normalized, words=words)
+        tails = self._read_tails(items, normalized, gate, proba)
+        return proba, x, tails
+
+    def _score_heads(self, items: Sequence[tuple[str, str]], *, normalized: bool,
+                     words: WordTable | None = None,
+                     gate: np.ndarray | None = None) -> tuple[np.ndarray, Rows, np.ndarray]:
+        """(probabilities, feature rows, union gate) of the first ``read_chars`` characters;
+        ``gate`` given: that gate instead of each text's own."""
         fs = self.features.settings
         pairs = [compose(t, x, fs.title_weight, normalized=normalized, read_chars=fs.read_chars)
                  for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs, words)
-        lex, gate = self.lexicon(docs, [h for _, h in pairs])
-        return self.combine(self.linear_scores(x), lex, gate), x
+        lex, own_gate = self.lexicon(docs, [h for _, h in pairs])
+        gate = own_gate if gate is None else gate
+        return self.combine(self.linear_scores(x), lex, gate), x, gate
+
+    def _read_tails(self, items: Sequence[tuple[str, str]], normalized: bool,
+                    gate: np.ndarray, proba: np.ndarray) -> _Tails | None:
+        """Read on past ``read_chars`` in long union articles; raise ``proba`` in place where a
+        later part clearly carries a theme (see ``TAIL_MARGIN``).
+
+        Why only union articles: the labels of the People's Daily training text were made from
+        its first 1,800 characters (a long commentary that mentions 稳就业 throughout is not
+        about employment services), while a union paper's long feature takes its themes in
+        turn, one section each, and a union desk reads it whole. Read on, the People's Daily
+        holdout is unchanged (its long articles are not union articles) and the union seed
+        page's main story finds the three themes of its second half (docs/CLASSIFIER.md,
+        round 5). A model without union context terms (a desk's own categories) or a
+        single-label model reads the head only, as it was trained.
+        """
+        limit = self.features.settings.read_chars
+        if not limit or not self.context_columns or self.single_label:
+            return None
+        owners: list[int] = []
+        parts: list[tuple[str, str]] = []
+        for i, (title, text) in enumerate(items):
+            if not gate[i] or len(text) <= limit:
+                continue
+            if not normalized:
+                title, text = normalize_text(title), normalize_text(text)
+            for start in range(limit, len(text), limit):
+                part = text[start:start + limit]
+                if len(part) >= TAIL_MIN_CHARS:
+                    owners.append(i)
+                    parts.append((title, part))
+        if not parts:
+            return None
+        # A part is read as the article it belongs to: a union article (its own 工会/职工 count
+        # may fall short).
+        part_proba, part_x, _ = self._score_heads(parts, normalized=True,
+                                                  gate=np.ones(len(parts)))
+        point = _sigmoid(np.log(self.thresholds / (1.0 - self.thresholds)) + TAIL_MARGIN)
+        raised: dict[tuple[int, int], int] = {}
+        for row, i in enumerate(owners):
+            for j in np.flatnonzero(part_proba[row] >= point).tolist():
+                if part_proba[row, j] > proba[i, j]:
+                    proba[i, j] = part_proba[row, j]
+                    raised[(i, j)] = row
+        return _Tails(part_x, raised) if raised else None
 
     # -- public API --------------------------------------------------------------------------
     def predict(self, title: str, text: str, top_terms: int = 5) -> Prediction:
@@ -202,7 +279,7 @@ class ThemeModel:
                               f"{explain_unassigned!r}")
         if not items:
             return []
-        proba, x = self.predict_proba_many(items, normalized=normalized, words=words)
+        proba, x, tails = self._score(items, normalized=normalized, words=words)
         assigned = self.decide(proba)
         out = []
         for i in range(proba.shape[0]):
@@ -218,10 +295,18 @@ class ThemeModel:
             # Evidence is read by people: no fragments, generic words, counters or byline
             # names (issue 11; summary.readable).
             article = (title, text, byline_names(text)) if explained else None
-            evidence = {self.labels[j]: self._explain(x, i, j, top_terms, article)
+            evidence = {self.labels[j]: self._explain_in(x, tails, i, j, top_terms, article)
                         for j in explained}
             out.append(Prediction(labels=labels, scores=scores, evidence=evidence))
         return out
+
+    def _explain_in(self, x: Rows, tails: _Tails | None, row: int, label: int, k: int,
+                    article: tuple[str, str, frozenset[str]] | None) -> list[list[Any]]:
+        """Evidence from the part of the article that gave the theme its score: a later
+        part when it raised the theme (``_read_tails``), else the head."""
+        if tails is not None and (row, label) in tails.raised:
+            return self._explain(tails.x, tails.raised[(row, label)], label, k, article)
+        return self._explain(x, row, label, k, article)
 
     def _explain(self, x: Rows, row: int, label: int, k: int,
                  article: tuple[str, str, frozenset[str]] | None = None) -> list[list[Any]]:
