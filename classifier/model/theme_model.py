@@ -248,7 +248,8 @@ class ThemeModel:
         # may fall short).
         part_proba, part_x, _ = self._score_heads(parts, normalized=True,
                                                   gate=np.ones(len(parts)))
-        point = _sigmoid(np.log(self.thresholds / (1.0 - self.thresholds)) + TAIL_MARGIN)
+        t = np.clip(self.thresholds, 1e-9, 1.0 - 1e-9)  # a point at 0 or 1 has no logit
+        point = _sigmoid(np.log(t / (1.0 - t)) + TAIL_MARGIN)
         raised: dict[tuple[int, int], int] = {}
         for row, i in enumerate(owners):
             for j in np.flatnonzero(part_proba[row] >= point).tolist():

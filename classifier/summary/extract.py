@@ -75,12 +75,12 @@ _DATELINE = (
 # Another outlet's 讯 (中工网讯 8月31日，… / 【中工网讯】 / 南方工报讯（记者…）/ 长沙晚报3月8日讯
 # （…）/ a bare 讯（记者…） whose outlet was lost in copying): the outlet, then 讯 closed by 】
 # or before a space, a bracket or the byline's parenthesis; never the 讯 of 通讯员 or 资讯服务.
-# A byline in parentheses whose dateline was lost in copying: （记者 陈兆平） “关山迢迢…
-_BYLINE_PAREN = rf"^\s*[（(]\s*(?:全媒体|融媒体)?{_ROLE}[^（）()]{{0,50}}[）)]\s*"
 _OUTLET_XUN = (
     r"^\s*(?:【\s*)?[\u4e00-\u9fff]{0,10}?(?:\d{1,2}月\d{1,2}日)?(?<!通)讯"
     r"(?:\s*】|(?=[\s（(【]))\s*(?:[（(][^（）()]{0,60}[）)])?\s*"
 )
+# A byline in parentheses whose dateline was lost in copying: （记者 陈兆平） “关山迢迢…
+_BYLINE_PAREN = rf"^\s*[（(]\s*(?:全媒体|融媒体)?{_ROLE}[^（）()]{{0,50}}[）)]\s*"
 
 
 
