@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -234,3 +235,54 @@ def test_only_union_articles_and_long_enough_parts_are_read_on() -> None:
                            meta={**model.meta, "term_context": None},
                            prior_mask=model.prior_mask, theme_combiner=model.theme_combiner)
     assert labels(title, text, head_only) == labels(title, text[:limit], head_only)
+
+
+def _without(model: ThemeModel, **meta: Any) -> ThemeModel:
+    """The same model with some meta entries replaced (None: as a model saved without them)."""
+    return ThemeModel(labels=model.labels, names=model.names, features=model.features,
+                      coef=model.coef, intercept=model.intercept, combiner=model.combiner,
+                      thresholds=meta.pop("thresholds", model.thresholds), terms=model.terms,
+                      term_groups=model.term_groups, meta={**model.meta, **meta},
+                      prior_mask=model.prior_mask, theme_combiner=model.theme_combiner)
+
+
+def test_a_theme_yields_to_the_theme_its_not_names() -> None:
+    """Issue 11 round 5: hardship_relief's ``not`` names worker_welfare ("broad, untargeted
+    welfare services"): on the seed page's main story worker_welfare is the clear call, so
+    hardship_relief (0.82 alone) yields, and a score still means assigned from 0.5."""
+    model = load_model("default")
+    assert model.meta["yields"]["hardship_relief"] == ["worker_welfare"]
+    title, text = _main_story()
+    (pred,) = model.predict_many([(title, text)], normalized=True)
+    (before,) = _without(model, yields=None).predict_many([(title, text)], normalized=True)
+    assert "hardship_relief" in before.labels and "hardship_relief" not in pred.labels
+    assert pred.scores["hardship_relief"] <= 1.0 - pred.scores["worker_welfare"] + 1e-6
+    assert set(before.labels) - set(pred.labels) == {"hardship_relief"}
+    for prefix in ("000", "001", "002", "003", "004"):
+        from classifier.text.splitter import split_articles
+
+        items = [(a.title, a.text) for a in split_articles(seed_text(prefix))]
+        for p in model.predict_many(items, normalized=True):
+            assert set(p.labels) == {lab for lab, s in p.scores.items() if s >= 0.5}
+
+
+def test_yielding_rules() -> None:
+    model = load_model("default")
+    ww, hr = model.labels.index("worker_welfare"), model.labels.index("hardship_relief")
+
+    def after(model: ThemeModel, w: float, h: float) -> tuple[float, float]:
+        proba = np.zeros((1, len(model.labels)))
+        proba[0, ww], proba[0, hr] = w, h
+        model._yield(proba)
+        return round(float(proba[0, ww]), 6), round(float(proba[0, hr]), 6)
+
+    assert after(model, 0.8, 1.0) == (0.0, 1.0)  # yields to the higher theme its not names
+    assert after(model, 0.6, 0.7) == (0.3, 0.7)  # a pair naming each other: the lower yields
+    assert after(model, 0.7, 0.6) == (0.7, 0.3)
+    assert after(model, 0.95, 0.99) == (0.95, 0.99)  # a clear call never yields
+    assert after(model, 0.3, 0.4) == (0.3, 0.4)  # below the decision point already: as it is
+    # A model without the relation, or not calibrated (its points are not all 0.5), keeps
+    # every score.
+    assert after(_without(model, yields=None), 0.8, 1.0) == (0.8, 1.0)
+    uncalibrated = _without(model, thresholds=np.full(len(model.labels), 0.4))
+    assert after(uncalibrated, 0.8, 1.0) == (0.8, 1.0)

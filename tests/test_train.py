@@ -475,6 +475,24 @@ def test_taxonomy_extra_terms_are_more_terms(tmp_path: Path) -> None:
         load_taxonomy(path)
 
 
+def test_a_themes_not_names_the_themes_it_yields_to(tmp_path: Path, tiny_model: Path) -> None:
+    from classifier.model.taxonomy import load_taxonomy
+
+    path = tmp_path / "tax.json"
+    path.write_text(json.dumps({"themes": [
+        {"id": "a", "not": "Looks like a, belongs to c (c); never b_x or x (a)."},
+        {"id": "b", "not": "Help for families (a, and c too)."},
+        {"id": "c"}]}), "utf-8")
+    assert [t.yields_to for t in load_taxonomy(path).themes] == [("c",), ("a", "c"), ()]
+    packaged = load_taxonomy()
+    assert packaged.get("worker_welfare").yields_to == ("hardship_relief", "women_family")
+    assert packaged.get("political_guidance").yields_to == ()
+    # A trained model records the relation for its own themes (docs/CLASSIFIER.md, round 5).
+    meta = load_model(tiny_model).meta
+    assert meta["yields"]["worker_welfare"] == ["hardship_relief", "women_family"]
+    assert "political_guidance" not in meta["yields"]
+
+
 def test_packaged_taxonomy_keeps_every_shared_theme_and_term(shared_dir: Path) -> None:
     from classifier.model.taxonomy import load_taxonomy
 

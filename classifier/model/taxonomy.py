@@ -4,6 +4,11 @@ A theme has an ``id``, Chinese and English names, a ``covers`` description and `
 (typical words; evidence, not rules). The classifier uses terms and covers as seed evidence
 for themes with few labelled examples (issue 3).
 
+A theme's ``not`` says what looks like it but belongs elsewhere, naming the other theme
+(worker_welfare: "Help targeted at registered hardship households (hardship_relief)"): the
+themes it names are the ones it yields to (``Theme.yields_to``, issue 11; see
+``ThemeModel``).
+
 A theme may also list ``extra_terms``: they are read as more terms. The packaged copy keeps
 the shared taxonomy's ``terms`` unchanged and adds the desk vocabulary of local union reports
 there (issue 11: union_building and workers_culture, whose shared terms cover few of the
@@ -13,6 +18,7 @@ local reports that carry them; docs/CLASSIFIER.md has the measurements).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +39,7 @@ class Theme:
     en: str = ""
     covers: str = ""
     terms: tuple[str, ...] = ()
+    yields_to: tuple[str, ...] = ()  # the other themes its ``not`` names, in taxonomy order
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -86,7 +93,17 @@ def _parse(data: Any, where: str) -> Taxonomy:
             covers=str(raw.get("covers", "")),
             terms=tuple(dict.fromkeys(t for t in terms if t.strip())),
         ))
-    return Taxonomy(tuple(themes))
+    named = [_named_ids(str(raw.get("not", "")), seen - {raw["id"]}) for raw in data["themes"]]
+    order = [t.id for t in themes]
+    return Taxonomy(tuple(
+        Theme(t.id, t.zh, t.en, t.covers, t.terms,
+              tuple(i for i in order if i in found))
+        for t, found in zip(themes, named, strict=True)))
+
+
+def _named_ids(text: str, ids: set[str]) -> set[str]:
+    """The theme ids written in ``text`` as whole words (``(hardship_relief)``)."""
+    return {word for word in re.findall(r"[A-Za-z0-9_]+", text) if word in ids}
 
 
 @lru_cache(maxsize=1)

@@ -76,11 +76,15 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
 
 
-# A union article longer than the model reads is read on in parts of the same length (issue
-# 11, round 5): a later part adds a theme when it scores this far past the theme's decision
-# point, in log-odds (logit 0.9 - logit 0.5: a calibrated score of 0.9), and is at least
-# TAIL_MIN_CHARS long (a shorter remainder says too little to judge).
-TAIL_MARGIN = float(np.log(9.0))
+# A clear call, in a calibrated model's scores (decision point 0.5): a later part of a long
+# union article adds a theme it scores this high, and a theme this high never yields to
+# another (issue 11, round 5).
+CLEAR_SCORE = 0.9
+# A union article longer than the model reads is read on in parts of the same length: a later
+# part adds a theme when it scores this far past the theme's decision point, in log-odds
+# (logit 0.9 - logit 0.5), and is at least TAIL_MIN_CHARS long (a shorter remainder says too
+# little to judge).
+TAIL_MARGIN = float(np.log(CLEAR_SCORE / (1.0 - CLEAR_SCORE)))
 TAIL_MIN_CHARS = 200
 
 
@@ -131,6 +135,11 @@ class ThemeModel:
         # Trained on examples with exactly one label each (categories such as THUCNews'):
         # every article gets its best label, however low its score (``decide``).
         self.single_label = self.meta.get("single_label") is True
+        # Theme -> the themes it yields to (the taxonomy's ``not``; ``_yield``).
+        index = {lab: j for j, lab in enumerate(self.labels)}
+        yields = self.meta.get("yields") or {}
+        self.yields = [(index[lab], [index[other] for other in others])
+                       for lab, others in yields.items()]
         self._coef_t = np.ascontiguousarray(self.coef.T)
         self._keyword_scorer: KeywordScorer | None = None
 
@@ -197,7 +206,28 @@ class ThemeModel:
         """``predict_proba_many`` and the later parts of long union articles it read."""
         proba, x, gate = self._score_heads(items, normalized=normalized, words=words)
         tails = self._read_tails(items, normalized, gate, proba)
+        self._yield(proba)
         return proba, x, tails
+
+    def _yield(self, proba: np.ndarray) -> None:
+        """Where the taxonomy files an article under another theme, let that theme have it:
+        in place, theme A's score becomes at most 1 - the score of a theme B its ``not`` names
+        (worker_welfare: "help targeted at registered hardship households" is
+        hardship_relief) when B scores higher than A and A is no clear call (< CLEAR_SCORE).
+
+        So a 金秋助学 report scored worker_welfare 0.80 and hardship_relief 1.00 is
+        hardship_relief alone, and a score still means the same for every theme: assigned
+        from 0.5. Measured on five checks, each up or level (docs/CLASSIFIER.md, round 5).
+        Only calibrated multi-label models (every decision point 0.5) yield; every condition
+        reads the scores before any theme yielded, so the order of the pairs does not matter.
+        """
+        if not self.yields or self.single_label or not np.all(self.thresholds == 0.5):
+            return
+        before = proba.copy()
+        for a, others in self.yields:
+            for b in others:
+                yields = (before[:, b] > before[:, a]) & (before[:, a] < CLEAR_SCORE)
+                proba[yields, a] = np.minimum(proba[yields, a], 1.0 - before[yields, b])
 
     def _score_heads(self, items: Sequence[tuple[str, str]], *, normalized: bool,
                      words: WordTable | None = None,

@@ -550,6 +550,10 @@ def train(paths: Sequence[str | Path], *, out_dir: str | Path,
             "single_label": _single_label(data.y)}
     if data.context:
         meta["term_context"] = {"columns": data.context, "min": settings.context_min}
+    yields = {lab: [other for other in theme.yields_to if other in data.labels]
+              for lab in data.labels for theme in [tax.get(lab)] if theme is not None}
+    if any(yields.values()):
+        meta["yields"] = {lab: others for lab, others in yields.items() if others}
     model = ThemeModel(labels=data.labels, names=names, features=fs, coef=coef, intercept=icpt,
                        combiner=combiner, thresholds=thresholds, terms=data.terms,
                        term_groups=data.groups, meta=meta, prior_mask=prior_mask,
