@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -447,6 +448,24 @@ def test_bad_term_context_is_a_model_error(tiny_model: Path, tmp_path: Path) -> 
     meta["term_context"] = {"columns": [10**6], "min": 3}
     (copy / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
     with pytest.raises(ModelError, match="term_context"):
+        load_model(copy)
+
+
+@pytest.mark.parametrize("yields", [["worker_welfare"], {"worker_welfare": ["nosuch"]},
+                                    {"nosuch": ["worker_welfare"]},
+                                    {"worker_welfare": "hardship_relief"},
+                                    {"worker_welfare": ["worker_welfare"]}])
+def test_bad_yields_are_a_model_error(tiny_model: Path, tmp_path: Path, yields: Any) -> None:
+    import shutil
+
+    from classifier.errors import ModelError
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    meta = json.loads((copy / "meta.json").read_text("utf-8"))
+    meta["yields"] = yields
+    (copy / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    with pytest.raises(ModelError, match="yields"):
         load_model(copy)
 
 

@@ -138,6 +138,11 @@ class ThemeModel:
         # Theme -> the themes it yields to (the taxonomy's ``not``; ``_yield``).
         index = {lab: j for j, lab in enumerate(self.labels)}
         yields = self.meta.get("yields") or {}
+        if not isinstance(yields, dict) or any(
+                lab not in index or not isinstance(others, list)
+                or any(other not in index or other == lab for other in others)
+                for lab, others in yields.items()):
+            raise ValueError(f"yields {yields!r} does not fit the labels {self.labels}")
         self.yields = [(index[lab], [index[other] for other in others])
                        for lab, others in yields.items()]
         self._coef_t = np.ascontiguousarray(self.coef.T)
@@ -193,10 +198,12 @@ class ThemeModel:
     def predict_proba_many(self, items: Sequence[tuple[str, str]], *, normalized: bool = False,
                            words: WordTable | None = None,
                            ) -> tuple[np.ndarray, Rows]:
-        """(probabilities (n, n_labels), feature matrix) for (title, text) pairs.
+        """(probabilities (n, n_labels), feature matrix of the heads) for (title, text) pairs.
 
-        ``words``: the ``WordTable`` of the normalized titles and texts, when the caller has
-        it already (labelling shares it with the keywords).
+        The scores are the ones every output shows: long union articles read on past the
+        head (``_read_tails``) and themes yielded to the themes their ``not`` names
+        (``_yield``). ``words``: the ``WordTable`` of the normalized titles and texts, when
+        the caller has it already (labelling shares it with the keywords).
         """
         proba, x, _ = self._score(items, normalized=normalized, words=words)
         return proba, x
