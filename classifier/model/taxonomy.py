@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -95,10 +95,8 @@ def _parse(data: Any, where: str) -> Taxonomy:
         ))
     named = [_named_ids(str(raw.get("not", "")), seen - {raw["id"]}) for raw in data["themes"]]
     order = [t.id for t in themes]
-    return Taxonomy(tuple(
-        Theme(t.id, t.zh, t.en, t.covers, t.terms,
-              tuple(i for i in order if i in found))
-        for t, found in zip(themes, named, strict=True)))
+    return Taxonomy(tuple(replace(t, yields_to=tuple(i for i in order if i in found))
+                          for t, found in zip(themes, named, strict=True)))
 
 
 def _named_ids(text: str, ids: set[str]) -> set[str]:

@@ -148,6 +148,11 @@ class ThemeModel:
         self._coef_t = np.ascontiguousarray(self.coef.T)
         self._keyword_scorer: KeywordScorer | None = None
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether every theme's decision point is 0.5 (scores compare across themes)."""
+        return bool(np.all(self.thresholds == 0.5))
+
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """(n, n_labels) 0/1 assignments for probabilities (n, n_labels): the themes at or
         over their thresholds, or, for a single-label model, each article's best label."""
@@ -205,16 +210,20 @@ class ThemeModel:
         (``_yield``). ``words``: the ``WordTable`` of the normalized titles and texts, when
         the caller has it already (labelling shares it with the keywords).
         """
-        proba, x, _ = self._score(items, normalized=normalized, words=words)
+        _, proba, x, _ = self._score(items, normalized=normalized, words=words)
         return proba, x
 
     def _score(self, items: Sequence[tuple[str, str]], *, normalized: bool,
-               words: WordTable | None = None) -> tuple[np.ndarray, Rows, _Tails | None]:
-        """``predict_proba_many`` and the later parts of long union articles it read."""
-        proba, x, gate = self._score_heads(items, normalized=normalized, words=words)
-        tails = self._read_tails(items, normalized, gate, proba)
+               words: WordTable | None = None,
+               ) -> tuple[Sequence[tuple[str, str]], np.ndarray, Rows, _Tails | None]:
+        """``predict_proba_many`` with the items normalized (once, here, unless they are)
+        and the later parts of long union articles it read."""
+        if not normalized:
+            items = [(normalize_text(t), normalize_text(x)) for t, x in items]
+        proba, x, gate = self._score_heads(items, words=words)
+        tails = self._read_tails(items, gate, proba)
         self._yield(proba)
-        return proba, x, tails
+        return items, proba, x, tails
 
     def _yield(self, proba: np.ndarray) -> None:
         """Where the taxonomy files an article under another theme, let that theme have it:
@@ -228,7 +237,7 @@ class ThemeModel:
         Only calibrated multi-label models (every decision point 0.5) yield; every condition
         reads the scores before any theme yielded, so the order of the pairs does not matter.
         """
-        if not self.yields or self.single_label or not np.all(self.thresholds == 0.5):
+        if not self.yields or self.single_label or not self.calibrated:
             return
         before = proba.copy()
         for a, others in self.yields:
@@ -236,13 +245,13 @@ class ThemeModel:
                 yields = (before[:, b] > before[:, a]) & (before[:, a] < CLEAR_SCORE)
                 proba[yields, a] = np.minimum(proba[yields, a], 1.0 - before[yields, b])
 
-    def _score_heads(self, items: Sequence[tuple[str, str]], *, normalized: bool,
+    def _score_heads(self, items: Sequence[tuple[str, str]], *,
                      words: WordTable | None = None,
                      gate: np.ndarray | None = None) -> tuple[np.ndarray, Rows, np.ndarray]:
-        """(probabilities, feature rows, union gate) of the first ``read_chars`` characters;
-        ``gate`` given: that gate instead of each text's own."""
+        """(probabilities, feature rows, union gate) of the first ``read_chars`` characters
+        of normalized items; ``gate`` given: that gate instead of each text's own."""
         fs = self.features.settings
-        pairs = [compose(t, x, fs.title_weight, normalized=normalized, read_chars=fs.read_chars)
+        pairs = [compose(t, x, fs.title_weight, normalized=True, read_chars=fs.read_chars)
                  for t, x in items]
         docs = [d for d, _ in pairs]
         x = self.features.transform(docs, words)
@@ -250,8 +259,8 @@ class ThemeModel:
         gate = own_gate if gate is None else gate
         return self.combine(self.linear_scores(x), lex, gate), x, gate
 
-    def _read_tails(self, items: Sequence[tuple[str, str]], normalized: bool,
-                    gate: np.ndarray, proba: np.ndarray) -> _Tails | None:
+    def _read_tails(self, items: Sequence[tuple[str, str]], gate: np.ndarray,
+                    proba: np.ndarray) -> _Tails | None:
         """Read on past ``read_chars`` in long union articles; raise ``proba`` in place where a
         later part clearly carries a theme (see ``TAIL_MARGIN``).
 
@@ -272,8 +281,6 @@ class ThemeModel:
         for i, (title, text) in enumerate(items):
             if not gate[i] or len(text) <= limit:
                 continue
-            if not normalized:
-                title, text = normalize_text(title), normalize_text(text)
             for start in range(limit, len(text), limit):
                 part = text[start:start + limit]
                 if len(part) >= TAIL_MIN_CHARS:
@@ -283,8 +290,7 @@ class ThemeModel:
             return None
         # A part is read as the article it belongs to: a union article (its own 工会/职工 count
         # may fall short).
-        part_proba, part_x, _ = self._score_heads(parts, normalized=True,
-                                                  gate=np.ones(len(parts)))
+        part_proba, part_x, _ = self._score_heads(parts, gate=np.ones(len(parts)))
         t = np.clip(self.thresholds, 1e-9, 1.0 - 1e-9)  # a point at 0 or 1 has no logit
         point = _sigmoid(np.log(t / (1.0 - t)) + TAIL_MARGIN)
         raised: dict[tuple[int, int], int] = {}
@@ -317,7 +323,7 @@ class ThemeModel:
                               f"{explain_unassigned!r}")
         if not items:
             return []
-        proba, x, tails = self._score(items, normalized=normalized, words=words)
+        items, proba, x, tails = self._score(items, normalized=normalized, words=words)
         assigned = self.decide(proba)
         out = []
         for i in range(proba.shape[0]):
@@ -328,8 +334,6 @@ class ThemeModel:
             explained = chosen + [j for j in ranked if not assigned[i, j]][:explain_unassigned]
             scores = {lab: round(float(p[j]), 6) for j, lab in enumerate(self.labels)}
             title, text = items[i]
-            if not normalized:
-                title, text = normalize_text(title), normalize_text(text)
             # Evidence is read by people: no fragments, generic words, counters or byline
             # names (issue 11; summary.readable).
             article = (title, text, byline_names(text)) if explained else None

@@ -415,7 +415,7 @@ def calibrate_model(model: ThemeModel) -> ThemeModel:
     decision stays as it was, and scores compare across themes. A model already calibrated
     comes back unchanged. Its tuned thresholds are kept in ``meta["training"]``.
     """
-    if np.all(model.thresholds == 0.5):
+    if model.calibrated:
         return model
     rows, thresholds = calibrated(model.combiner, model.theme_combiner, model.thresholds)
     meta = dict(model.meta)
