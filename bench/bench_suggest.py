@@ -3,11 +3,12 @@
     nice -n 10 python bench/bench_suggest.py [--shared ../shared] [--base pd|DIR] [--n 40]
         [--runs combined,random:0,random:1,random:2,uncertainty,diverse,rare]
         [--direction ab,ba] [--items LABELLED.jsonl] [--results /tmp/bench_suggest.json]
+        [--split-seed 0] [--desk-weight W]
 
 Data: ``corpus/union_press/articles.jsonl`` with ``corpus/labels/union_press.jsonl`` (617
 items of union news), or ``--items FILE``, one labelled JSONL file. The items are shuffled
-(seed 0) and cut in two halves. For direction ``ab`` the picks come from half A and the score
-is micro-F1 on half B (``ba``: the other way).
+(``--split-seed``, 0 unless given) and cut in two halves. For direction ``ab`` the picks
+come from half A and the score is micro-F1 on half B (``ba``: the other way).
 
 Base: ``pd`` (the default) trains a People's Daily-only model with ``classifier train``'s
 defaults, as ``scripts/train_default.py`` does, so that the base has never seen union_press even
@@ -17,16 +18,18 @@ Each strategy picks ``--n`` items from the pool with the base model
 (``classifier.review.strategies.rank_articles``, what ``classifier suggest`` runs). Their true
 labels go into a corrections file exactly as the review page writes it, and the command a user
 types retrains: ``classifier train PICKS.jsonl --base BASE --out NEW`` (its own defaults, in a
-child process). The new model is scored on the other half. ``random:SEED`` is random choice;
-the table's random figure is the mean of the seeds. Results are kept in ``--results`` (a rerun
-skips what is done: each training takes minutes on 2 cores).
+child process; ``--desk-weight W`` is passed on when given). The new model is scored on the
+other half. ``random:SEED`` is random choice; the table's random figure is the mean of the
+seeds. Results are kept in ``--results`` (a rerun skips what is done: each training takes
+minutes on 2 cores; a file holding runs of another setup is refused).
 
 Two references no user can run, since they read the pool's true labels: ``oracle-errors``
 picks the items on which the base model makes the most mistakes (themes wrongly assigned
 plus themes missed), ``oracle-missed`` those with the most themes missed (then the most
 wrongly assigned); ties in a seeded order. They test whether correcting the base's own
 mistakes is what teaches a retrained model most (docs/REVIEW.md round 4: on union reports it
-is not; the strategies do as well or better).
+is not; the strategies do as well or better). ``random:0`` with ``--n`` the pool's size
+trains on the whole pool: the headroom that any 40 picks share (docs/REVIEW.md round 8).
 """
 
 from __future__ import annotations
@@ -61,10 +64,10 @@ def load_items(articles_path: Path, labels_path: Path) -> tuple[list[Any], dict[
     return [a for a in articles if a.key in labels], labels
 
 
-def halves(articles: list[Any]) -> tuple[list[Any], list[Any]]:
-    """Two halves of the items, shuffled with seed 0."""
+def halves(articles: list[Any], seed: int = 0) -> tuple[list[Any], list[Any]]:
+    """Two halves of the items, shuffled with ``seed``."""
     order = sorted(articles, key=lambda a: a.key)
-    random.Random(0).shuffle(order)
+    random.Random(seed).shuffle(order)
     mid = len(order) // 2
     return order[:mid], order[mid:]
 
@@ -86,11 +89,15 @@ def write_corrections(path: Path, picks: list[Any], labels: dict[str, list[str]]
                                ensure_ascii=False) + "\n")
 
 
-def cli_train(data: Path, out: Path, base: Path | None) -> dict[str, Any]:
-    """``classifier train DATA [--base BASE] --out OUT`` with the command's defaults."""
+def cli_train(data: Path, out: Path, base: Path | None,
+              desk_weight: float | None = None) -> dict[str, Any]:
+    """``classifier train DATA [--base BASE] [--desk-weight W] --out OUT``, otherwise with the
+    command's defaults."""
     command = [sys.executable, "-m", "classifier", "train", str(data), "--out", str(out)]
     if base is not None:
         command += ["--base", str(base)]
+    if desk_weight is not None:
+        command += ["--desk-weight", str(desk_weight)]
     done = subprocess.run(command, capture_output=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"train failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
@@ -99,7 +106,7 @@ def cli_train(data: Path, out: Path, base: Path | None) -> dict[str, Any]:
 
 
 def retrain_score(picks: list[Any], labels: dict[str, list[str]], base: Path,
-                  test: list[Any]) -> dict[str, Any]:
+                  test: list[Any], desk_weight: float | None = None) -> dict[str, Any]:
     """Train --base on the picks' true labels, score the new model on ``test``."""
     from classifier.model.store import load_model
     from classifier.training.evaluation import evaluate_examples
@@ -108,7 +115,7 @@ def retrain_score(picks: list[Any], labels: dict[str, list[str]], base: Path,
         data = Path(tmp) / "corrections.jsonl"
         write_corrections(data, picks, labels)
         t0 = time.perf_counter()
-        result = cli_train(data, Path(tmp) / "model", base)
+        result = cli_train(data, Path(tmp) / "model", base, desk_weight)
         seconds = time.perf_counter() - t0
         scores = evaluate_examples(load_model(Path(tmp) / "model"), examples_of(test, labels))
     training = result.get("training", {})
@@ -166,6 +173,10 @@ def main() -> None:
                     "diverse,rare")
     ap.add_argument("--direction", default="ab")
     ap.add_argument("--results", type=Path, default=Path("/tmp/bench_suggest.json"))
+    ap.add_argument("--split-seed", type=int, default=0,
+                    help="seed of the shuffle that cuts the items in halves")
+    ap.add_argument("--desk-weight", type=float,
+                    help="passed to train --desk-weight (its default when not given)")
     args = ap.parse_args()
     from classifier.model.store import load_model, resolve_model_dir
     from classifier.review.strategies import rank_articles
@@ -177,10 +188,16 @@ def main() -> None:
     articles, labels = (load_items(args.items, args.items) if args.items else
                         load_items(args.shared / "corpus/union_press/articles.jsonl",
                                    args.shared / "corpus/labels/union_press.jsonl"))
-    a, b = halves(articles)
+    a, b = halves(articles, args.split_seed)
     done: dict[str, Any] = (json.loads(args.results.read_text("utf-8"))
                             if args.results.exists() else {})
     done["base_model"] = str(base)
+    # A rerun skips what the results file holds, so it must hold runs of the same setup.
+    setup = {"items": str(args.items) if args.items else "union_press",
+             "split_seed": args.split_seed, "desk_weight": args.desk_weight}
+    if done.setdefault("setup", setup) != setup:
+        raise SystemExit(f"{args.results} holds runs of {done['setup']}, not {setup}: "
+                         "give another --results")
     runs = [(r.split(":")[0], int(r.split(":")[1]) if ":" in r else 0)
             for r in args.runs.split(",") if r]
     for direction in args.direction.split(","):
@@ -203,7 +220,7 @@ def main() -> None:
                 chosen = {p.id for p in picks}
                 items = [x for x in pool if x.key in chosen]
             pick_seconds = time.perf_counter() - t0
-            result = retrain_score(items, labels, base, test)
+            result = retrain_score(items, labels, base, test, args.desk_weight)
             result["suggest_seconds"] = round(pick_seconds, 2)
             result["picks"] = [x.key for x in items]
             done[key] = result
